@@ -1,0 +1,2 @@
+import { expect, test } from 'vitest';
+test('browser project runs in chromium', () => { expect(navigator.userAgent).toContain('Chrome'); });
