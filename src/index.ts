@@ -1,1 +1,16 @@
-export const x: number = 1;
+/**
+ * stream-weaver: ChainExplode for TypeScript. The public face; it only re-exports.
+ *
+ * @module
+ */
+export {
+  asyncIterableSequencer,
+  SequenceEndedError,
+  SEQUENCE_BRAND,
+  isAnyIterable,
+  isReadableStream,
+  type AnyIterable,
+  type Chainable,
+  type Chain,
+  type AsyncIterableSequencerReturn,
+} from './sequencer.ts';
