@@ -89,6 +89,12 @@ export class Relay<T> {
   claimed = false;
   /** Set while a cursor is parked on this relay's empty tail; `chain()` calls it. */
   wake: (() => void) | null = null;
+  /** Sources chained and not yet reached by the cursor. */
+  length = 0;
+  /** Called whenever the cursor takes a source (the bridge paces remote chains with it). */
+  onShift: (() => void) | null = null;
+  /** Called once when the relay is closed by its reader's cancel or failure. */
+  onClose: (() => void) | null = null;
 
   /** Appends a source, or ends the relay on `null`. */
   push(source: Chainable<T>): void {
@@ -109,6 +115,7 @@ export class Relay<T> {
     } else {
       assertChainable(source);
       const entry: Entry<T> = { source, next: null };
+      this.length++;
       if (this.tail === null) this.head = entry;
       else this.tail.next = entry;
       this.tail = entry;
@@ -125,6 +132,8 @@ export class Relay<T> {
     const entry = this.head;
     if (entry === null) return null;
     this.head = entry.next;
+    this.length--;
+    this.onShift?.();
     if (this.head === null) this.tail = null;
     return entry.source;
   }
@@ -133,7 +142,11 @@ export class Relay<T> {
   close(): void {
     this.closed = true;
     this.ended = true;
+    this.onShift = null;
     for (let source = this.shift(); source !== null; source = this.shift()) closeSource(source);
+    const onClose = this.onClose;
+    this.onClose = null;
+    onClose?.();
   }
 }
 
