@@ -14,3 +14,43 @@ export {
   type Chain,
   type AsyncIterableSequencerReturn,
 } from './sequencer.ts';
+export type { Endpoint, EndpointListener, EndpointMessageEvent } from './endpoint.ts';
+export {
+  StreamWeaverError,
+  ProtocolError,
+  ConnectionClosedError,
+  LimitExceededError,
+  StreamCancelledError,
+  SerializationError,
+  VersionMismatchError,
+} from './errors.ts';
+export { DEFAULT_LIMITS, DEFAULT_FLOW, type BridgeLimits, type FlowOptions } from './limits.ts';
+export {
+  PROTOCOL_VERSION,
+  decodeFrame,
+  decodeMessage,
+  type Frame,
+  type WireMessage,
+  type Ref,
+  type StreamKind,
+  type EncodedError,
+} from './protocol.ts';
+export {
+  structuredCloneCodec,
+  jsonCodec,
+  superjsonCodec,
+  defaultTextCodec,
+  type Codec,
+  type SuperjsonCodecOptions,
+  type RegisteredClass,
+} from './codec.ts';
+export {
+  Session,
+  expose,
+  wrap,
+  sessionOf,
+  type SessionOptions,
+  type CallContext,
+  type SessionStats,
+  type Remote,
+} from './session.ts';

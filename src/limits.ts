@@ -1,0 +1,88 @@
+/**
+ * Limits and flow-control settings of the bridge, each with the attack or the
+ * failure it stops. A peer that exceeds one gets a `LimitExceededError` (its
+ * session is closed when the frame itself is at fault); nothing else breaks.
+ *
+ * @module
+ */
+
+/** Hard limits on what a peer may make this side hold. */
+export interface BridgeLimits {
+  /**
+   * Largest incoming message, in bytes (text wires measure the string; clone
+   * wires count frames). Stops a peer from making us parse a giant message.
+   * Default 16 MiB.
+   */
+  maxFrameBytes: number;
+  /** Most frames in one incoming message. Stops a batch that takes seconds to dispatch. Default 4,096. */
+  maxFramesPerMessage: number;
+  /**
+   * Deepest nesting of a value (objects, arrays, stream paths). Stops stack
+   * exhaustion in the walker and the reviver. Default 64.
+   */
+  maxDepth: number;
+  /** Streams the peer may have open toward this side at once. Stops stream-id flooding. Default 10,000. */
+  maxOpenStreams: number;
+  /**
+   * Bytes a single incoming stream may have buffered here. A peer that sends
+   * past the credit it was given hits this. Default 8 MiB.
+   */
+  maxBufferedBytesPerStream: number;
+  /** Calls the peer may have pending on this side. Stops call flooding. Default 1,000. */
+  maxPendingCalls: number;
+}
+
+/** Defaults for {@link BridgeLimits}. */
+export const DEFAULT_LIMITS: Readonly<BridgeLimits> = Object.freeze({
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxFramesPerMessage: 4_096,
+  maxDepth: 64,
+  maxOpenStreams: 10_000,
+  maxBufferedBytesPerStream: 8 * 1024 * 1024,
+  maxPendingCalls: 1_000,
+});
+
+/** Credit windows: how far a producer may run ahead of its consumer. */
+export interface FlowOptions {
+  /**
+   * Items a producer may send on one stream before the consumer grants more.
+   * Worker threads want about 64-256 (throughput x round trip); sockets more.
+   * Default 256.
+   */
+  windowItems: number;
+  /** Estimated bytes a producer may send on one stream ahead of the consumer. Default 1 MiB. */
+  windowBytes: number;
+  /**
+   * Estimated bytes in flight or buffered across all streams of a session.
+   * The stream being consumed now may still go past it (so it never starves);
+   * the others wait. Default 32 MiB.
+   */
+  sessionBudgetBytes: number;
+  /** Most items in one outgoing message before it is flushed at once. Default 256. */
+  maxBatchItems: number;
+  /**
+   * A text endpoint whose `bufferedAmount` exceeds this many bytes pauses every
+   * producer until it drains (socket backpressure). Default 1 MiB.
+   */
+  highWaterMarkBytes: number;
+}
+
+/** Defaults for {@link FlowOptions}. */
+export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({
+  windowItems: 256,
+  windowBytes: 1024 * 1024,
+  sessionBudgetBytes: 32 * 1024 * 1024,
+  maxBatchItems: 256,
+  highWaterMarkBytes: 1024 * 1024,
+});
+
+/** Validates user-given numbers up front, naming the offending option. */
+export function resolveOptions<T extends object>(defaults: Readonly<T>, given: Partial<T> | undefined, what: string): T {
+  const out = { ...defaults, ...given } as T;
+  for (const [key, value] of Object.entries(out)) {
+    if (typeof value !== 'number' || !(value > 0) || (!Number.isInteger(value) && Number.isFinite(value))) {
+      throw new RangeError(`${what}.${key} must be a positive integer (or Infinity); got ${String(value)}`);
+    }
+  }
+  return out;
+}

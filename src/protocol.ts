@@ -1,0 +1,215 @@
+/**
+ * The wire: versioned messages carrying batches of string-tagged frames, and
+ * their validation. Small and dependency-free on purpose: peers over sockets
+ * and iframes are deployed separately, so everything here is checked.
+ *
+ * Stream ids are allocated by the side that produces the stream. The two
+ * directions are separate id spaces (frames from a producer name its own ids,
+ * frames from a consumer name the peer's), so both sides open streams without
+ * a round trip and never collide. Call ids work the same way.
+ *
+ * @module
+ */
+import { ProtocolError, VersionMismatchError } from './errors.ts';
+import type { BridgeLimits } from './limits.ts';
+
+/** The protocol version this build speaks. A peer with another one is refused at the handshake. */
+export const PROTOCOL_VERSION = 1;
+
+/** A key on the path from a value's root to a nested stream. */
+export type PathKey = string | number;
+
+/**
+ * How a nested stream crosses: `it` async (or sync) iterable, `rs` ReadableStream,
+ * `p` promise (one item or an error), `seq` a sequencer's chain of sub-iterables.
+ */
+export type StreamKind = 'it' | 'rs' | 'p' | 'seq';
+
+/** A nested stream inside a value: its path from the value's root, its kind and its id. */
+export type Ref = [path: PathKey[], kind: StreamKind, id: number];
+
+/** An error as it crosses: name, message, stack, cause, members, own properties; or a thrown non-Error value. */
+export interface EncodedError {
+  /** `name` of the error; revived through an allowlist and the codec's registry. */
+  n?: string;
+  /** `message`. */
+  m?: string;
+  /** `stack`, only when the session's policy keeps stacks. */
+  s?: string;
+  /** `cause`, encoded the same way. */
+  c?: EncodedError;
+  /** `errors` of an AggregateError. */
+  a?: EncodedError[];
+  /** Own enumerable properties (`code`, ...), as plain data. */
+  p?: Record<string, unknown>;
+  /** A thrown value that was not an Error. */
+  x?: unknown;
+}
+
+/** Both sides send one at start (repeated until answered) with the windows they grant as a consumer. */
+export interface HelloFrame { t: 'hello'; w: number; wb: number; sb: number }
+/** The answer to a hello, with the same fields. After either, frames flow. */
+export interface WelcomeFrame { t: 'welcome'; w: number; wb: number; sb: number }
+/** Caller -> callee: run method `m` with arguments `a` (nested streams listed in `r`, paths start at the argument index). */
+export interface CallFrame { t: 'call'; id: number; m: string; a: unknown[]; r?: Ref[] }
+/** Callee -> caller: call `id` returned `p` (nested streams in `r`). */
+export interface ResultFrame { t: 'result'; id: number; p: unknown; r?: Ref[] }
+/** Callee -> caller: call `id` threw `e`. */
+export interface FailFrame { t: 'fail'; id: number; e: EncodedError }
+/**
+ * Producer -> consumer: items of stream `s`, in order, within the credit the
+ * consumer granted. `r` lists `[index, refs]` for items with nested streams,
+ * `b` their estimated bytes.
+ */
+export interface ItemsFrame { t: 'items'; s: number; p: unknown[]; r?: Array<[number, Ref[]]>; b: number }
+/** Producer -> consumer: stream `s` ended normally. */
+export interface EndFrame { t: 'end'; s: number }
+/** Producer -> consumer: stream `s` failed with `e`. */
+export interface ErrorFrame { t: 'error'; s: number; e: EncodedError }
+/**
+ * Consumer -> producer: grant `n` more items and `b` more bytes on stream `s`
+ * (and return `b` bytes to the session budget). `a: 1` marks the stream the
+ * consumer is waiting on now: it may go past the session budget.
+ */
+export interface PullFrame { t: 'pull'; s: number; n: number; b: number; a?: 1 }
+/** Consumer -> producer: stop stream `s`; its producer's `return()` runs. */
+export interface CancelFrame { t: 'cancel'; s: number }
+/** Either side: the session is over (`e` says why, when it failed). */
+export interface ByeFrame { t: 'bye'; e?: EncodedError }
+
+/** Every frame of protocol v1. */
+export type Frame =
+  | HelloFrame
+  | WelcomeFrame
+  | CallFrame
+  | ResultFrame
+  | FailFrame
+  | ItemsFrame
+  | EndFrame
+  | ErrorFrame
+  | PullFrame
+  | CancelFrame
+  | ByeFrame;
+
+/** One message on the endpoint: the version and a batch of frames. */
+export interface WireMessage { v: number; f: Frame[] }
+
+/** Keys that could reach a prototype when a path is followed. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const KINDS = new Set<unknown>(['it', 'rs', 'p', 'seq']);
+
+function fail(message: string): never {
+  throw new ProtocolError(message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkId(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`${what} must be a non-negative integer`);
+  return value;
+}
+
+function checkCount(value: unknown, what: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
+    fail(`${what} must be a finite non-negative number`);
+  }
+}
+
+/** Validates a stream reference list: paths within depth, no prototype keys, known kinds. */
+export function checkRefs(refs: unknown, limits: BridgeLimits): Ref[] {
+  if (!Array.isArray(refs)) fail('refs must be an array');
+  for (const ref of refs) {
+    if (!Array.isArray(ref) || ref.length !== 3) fail('a ref must be [path, kind, id]');
+    const [path, kind, id] = ref as unknown[];
+    if (!Array.isArray(path) || path.length > limits.maxDepth) fail('a ref path must be an array within maxDepth');
+    for (const key of path) {
+      if (typeof key === 'number') {
+        if (!Number.isSafeInteger(key) || key < 0) fail('a ref path index must be a non-negative integer');
+      } else if (typeof key !== 'string' || FORBIDDEN_KEYS.has(key)) {
+        fail(`forbidden or malformed key in a ref path: ${String(key)}`);
+      }
+    }
+    if (!KINDS.has(kind)) fail(`unknown stream kind ${String(kind)}`);
+    checkId(id, 'a ref id');
+  }
+  return refs as Ref[];
+}
+
+function checkError(value: unknown): void {
+  if (!isRecord(value)) fail('an encoded error must be an object');
+}
+
+/** Validates one frame in place and returns it typed; throws `ProtocolError` on anything malformed. */
+export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
+  if (!isRecord(raw) || typeof raw.t !== 'string') fail('a frame must be an object with a string tag');
+  switch (raw.t) {
+    case 'hello':
+    case 'welcome':
+      checkCount(raw.w, 'hello.w');
+      checkCount(raw.wb, 'hello.wb');
+      checkCount(raw.sb, 'hello.sb');
+      break;
+    case 'call':
+      checkId(raw.id, 'call.id');
+      if (typeof raw.m !== 'string' || raw.m.length > 256) fail('call.m must be a method name');
+      if (!Array.isArray(raw.a)) fail('call.a must be an array');
+      if (raw.r !== undefined) checkRefs(raw.r, limits);
+      break;
+    case 'result':
+      checkId(raw.id, 'result.id');
+      if (raw.r !== undefined) checkRefs(raw.r, limits);
+      break;
+    case 'fail':
+      checkId(raw.id, 'fail.id');
+      checkError(raw.e);
+      break;
+    case 'items':
+      checkId(raw.s, 'items.s');
+      if (!Array.isArray(raw.p) || raw.p.length === 0) fail('items.p must be a non-empty array');
+      checkCount(raw.b, 'items.b');
+      if (raw.r !== undefined) {
+        if (!Array.isArray(raw.r)) fail('items.r must be an array');
+        for (const entry of raw.r) {
+          if (!Array.isArray(entry) || entry.length !== 2) fail('items.r entries must be [index, refs]');
+          const index = checkId(entry[0], 'items.r index');
+          if (index >= raw.p.length) fail('items.r index out of range');
+          checkRefs(entry[1], limits);
+        }
+      }
+      break;
+    case 'end':
+    case 'cancel':
+      checkId(raw.s, `${raw.t}.s`);
+      break;
+    case 'error':
+      checkId(raw.s, 'error.s');
+      checkError(raw.e);
+      break;
+    case 'pull':
+      checkId(raw.s, 'pull.s');
+      checkCount(raw.n, 'pull.n');
+      checkCount(raw.b, 'pull.b');
+      break;
+    case 'bye':
+      if (raw.e !== undefined) checkError(raw.e);
+      break;
+    default:
+      fail(`unknown frame tag ${JSON.stringify(raw.t).slice(0, 40)}`);
+  }
+  return raw as unknown as Frame;
+}
+
+/**
+ * Validates a whole message: our envelope, the version, the batch size and
+ * every frame. Throws `VersionMismatchError` for another version of this
+ * protocol and `ProtocolError` for anything else.
+ */
+export function decodeMessage(raw: unknown, limits: BridgeLimits): WireMessage {
+  if (!isRecord(raw) || !Array.isArray(raw.f)) fail('a message must be an object { v, f: Frame[] }');
+  if (raw.v !== PROTOCOL_VERSION) throw new VersionMismatchError(PROTOCOL_VERSION, raw.v);
+  if (raw.f.length > limits.maxFramesPerMessage) fail(`too many frames in one message: ${raw.f.length}`);
+  for (const frame of raw.f) decodeFrame(frame, limits);
+  return raw as unknown as WireMessage;
+}

@@ -1,0 +1,401 @@
+/**
+ * The producing side of the bridge: values with nested streams -> frames.
+ *
+ * A value is walked once; every async iterable, ReadableStream, promise or
+ * sequencer `sequence` found inside is replaced by a reference and opened as
+ * its own outgoing stream, pumped in parallel under the credit its consumer
+ * grants. A sequence crosses as a chain of sub-streams, so the remote side
+ * re-chains them in order while later ones are already flowing.
+ *
+ * @module
+ */
+import { LimitExceededError, ProtocolError, SerializationError } from './errors.ts';
+import { encodeError, type ErrorPolicy } from './codec.ts';
+import type { Frame, PathKey, Ref, StreamKind } from './protocol.ts';
+import { unclaimedRelay, type Relay } from './sequencer.ts';
+import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
+
+/** Where the serializer puts frames: the session's outgoing batch. */
+export interface FrameSink {
+  /** Appends a control frame. */
+  send(frame: Frame): void;
+  /** Appends one item of stream `s` (batched with its neighbours), with buffers to transfer. */
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined): void;
+  /** True while the endpoint is congested (socket `bufferedAmount` high). */
+  readonly congested: boolean;
+  /** Resolves when the endpoint is no longer congested. */
+  drained(): Promise<void>;
+}
+
+/** The consumer's grant: how far each stream and the whole session may run ahead. */
+export interface PeerWindows {
+  /** Items per stream. */
+  w: number;
+  /** Estimated bytes per stream. */
+  wb: number;
+  /** Estimated bytes across all streams. */
+  sb: number;
+}
+
+/** Settings of a serializer. */
+export interface SerializerSettings {
+  /** Transfer ArrayBuffers found in values instead of copying them (clone wires only). */
+  transfer: boolean;
+  /** Deepest value nesting walked. */
+  maxDepth: number;
+  /** How errors are encoded. */
+  errors: ErrorPolicy;
+}
+
+/** An encoded value: data with streams replaced by `null`, the refs, the estimated bytes, buffers to move. */
+export interface EncodedValue {
+  data: unknown;
+  refs: Ref[] | undefined;
+  bytes: number;
+  transfer: Transferable[] | undefined;
+}
+
+/** One outgoing stream and its credit. */
+class Outgoing {
+  /** Items the consumer still accepts. */
+  credit = 0;
+  /** Estimated bytes the consumer still accepts. */
+  creditBytes = 0;
+  /** The consumer is waiting on this stream now: it may go past the session budget. */
+  active = false;
+  /** Estimated bytes sent on this stream and not yet returned by the consumer. */
+  inflight = 0;
+  /** Cancelled, ended or failed: the pump stops and nothing more is sent. */
+  closed = false;
+  /** Wakes the pump when credit arrives. */
+  resume: (() => void) | null = null;
+  /** The reader of the source, for iterable kinds. */
+  reader: Reader<unknown> | null = null;
+  /** For `seq`: the relay whose chained sources are sent as sub-streams. */
+  relay: Relay<unknown> | null = null;
+  /** For `seq`: sub-streams opened by this chain, cancelled with it. */
+  children: Outgoing[] | null = null;
+  constructor(
+    readonly id: number,
+    readonly kind: StreamKind,
+    readonly source: unknown,
+    /** Called when the consumer cancels (a call's AbortSignal). */
+    readonly onCancel: ((reason: unknown) => void) | undefined,
+  ) {}
+}
+
+/** Per-walk state. */
+interface Walk {
+  path: PathKey[];
+  refs: Ref[] | undefined;
+  bytes: number;
+  transfer: Transferable[] | undefined;
+  ancestors: object[];
+  onCancel: ((reason: unknown) => void) | undefined;
+  children: Outgoing[] | null;
+  /** Streams opened by this walk, closed again if the walk fails half-way. */
+  opened: Outgoing[];
+}
+
+function streamKind(value: object): StreamKind | null {
+  if (unclaimedRelay(value) !== null) return 'seq';
+  if (isReadableStream(value)) return 'rs';
+  if (isThenable(value)) return 'p';
+  if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return 'it';
+  return null;
+}
+
+function isPlainContainer(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Reads a relay's chained sources one by one, parking on its tail like a cursor would. */
+function relayReader(relay: Relay<unknown>): Reader<unknown> {
+  return {
+    next() {
+      const source = relay.shift();
+      if (source !== null) return { value: source, done: false };
+      if (relay.ended) return { value: undefined, done: true };
+      return new Promise<IteratorResult<unknown>>((resolve) => {
+        relay.wake = () => resolve(this.next());
+      });
+    },
+    close() {
+      relay.close();
+    },
+  };
+}
+
+/**
+ * Turns values into frames and pumps the streams inside them under credit.
+ * One per session (or per {@link SerializerConductor}).
+ */
+export class Serializer {
+  /** Open outgoing streams by id. */
+  readonly streams = new Map<number, Outgoing>();
+  private nextId = 0;
+  /** Estimated bytes sent and not yet returned by the consumer. */
+  private inflight = 0;
+  /** The consumer's windows; `null` until the handshake tells them. */
+  private peer: PeerWindows | null = null;
+  /** Streams waiting for the session budget. */
+  private readonly budgetBlocked = new Set<Outgoing>();
+  /** Streams that ended while the consumer still holds some of their bytes: kept until returned. */
+  private readonly draining = new Map<number, Outgoing>();
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly settings: SerializerSettings,
+  ) {}
+
+  /** Sets the consumer's windows (from its hello) and lets every waiting stream start. */
+  setPeerWindows(peer: PeerWindows): void {
+    this.peer = peer;
+    for (const out of this.streams.values()) {
+      out.credit = peer.w;
+      out.creditBytes = peer.wb;
+      this.wake(out);
+    }
+  }
+
+  /**
+   * Encodes a value: returns its data with nested streams replaced, opening
+   * an outgoing stream for each. Throws `SerializationError` for functions and
+   * symbols, `LimitExceededError` past `maxDepth`.
+   */
+  encode(value: unknown, onCancel?: (reason: unknown) => void, children: Outgoing[] | null = null): EncodedValue {
+    const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [] };
+    let data: unknown;
+    try {
+      data = this.walk(value, walk, 0);
+    } catch (error) {
+      for (const out of walk.opened) this.close(out, error);
+      throw error;
+    }
+    return { data, refs: walk.refs, bytes: walk.bytes, transfer: walk.transfer };
+  }
+
+  private walk(value: unknown, w: Walk, depth: number): unknown {
+    switch (typeof value) {
+      case 'string':
+        w.bytes += value.length + 2;
+        return value;
+      case 'object':
+        if (value === null) break;
+        return this.walkObject(value, w, depth);
+      case 'function':
+      case 'symbol':
+        throw new SerializationError(`cannot send a ${typeof value} (at ${w.path.join('.') || 'the root'})`);
+      default:
+        break;
+    }
+    w.bytes += 8;
+    return value;
+  }
+
+  private walkObject(value: object, w: Walk, depth: number): unknown {
+    if (depth > this.settings.maxDepth) throw new LimitExceededError('maxDepth', depth, this.settings.maxDepth);
+    const kind = streamKind(value);
+    if (kind !== null) {
+      const out = this.open(kind, value, w.onCancel);
+      w.children?.push(out);
+      w.opened.push(out);
+      (w.refs ??= []).push([w.path.slice(), kind, out.id]);
+      w.bytes += 8;
+      return null;
+    }
+    if (value instanceof ArrayBuffer) return this.walkBuffer(value, value, w);
+    if (ArrayBuffer.isView(value)) return this.walkBuffer(value, value.buffer, w);
+    const isArray = Array.isArray(value);
+    if (!isArray && !isPlainContainer(value)) {
+      if (typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' && !(value instanceof Map) && !(value instanceof Set)) {
+        // A generator object or custom iterable cannot be cloned: it crosses as a stream.
+        return this.walkObject((async function* () { yield* value as Iterable<unknown>; })(), w, depth);
+      }
+      w.bytes += 16; // Date, Map, Set, RegExp, Error...: the codec copies them whole
+      return value;
+    }
+    if (w.ancestors.includes(value)) return value; // a cycle: structured clone keeps it
+    w.ancestors.push(value);
+    let copy: unknown[] | Record<string, unknown> | null = null;
+    const keys = isArray ? null : Object.keys(value);
+    const length = isArray ? (value as unknown[]).length : keys!.length;
+    for (let i = 0; i < length; i++) {
+      const key: PathKey = isArray ? i : keys![i]!;
+      const child = (value as Record<PathKey, unknown>)[key];
+      w.path.push(key);
+      const encoded = typeof child === 'object' || typeof child === 'function' || typeof child === 'symbol' ? this.walk(child, w, depth + 1) : this.walkScalar(child, w);
+      w.path.pop();
+      if (encoded !== child && copy === null) copy = isArray ? (value as unknown[]).slice() : { ...value };
+      if (copy !== null) (copy as Record<PathKey, unknown>)[key] = encoded;
+    }
+    w.ancestors.pop();
+    return copy ?? value;
+  }
+
+  private walkScalar(value: unknown, w: Walk): unknown {
+    w.bytes += typeof value === 'string' ? value.length + 2 : 8;
+    return value;
+  }
+
+  private walkBuffer(value: object, buffer: ArrayBufferLike, w: Walk): unknown {
+    w.bytes += (value as ArrayBuffer).byteLength;
+    // Only a buffer the value covers whole is moved: a view into a shared pool (Node's Buffer) is copied.
+    if (this.settings.transfer && buffer instanceof ArrayBuffer && buffer.byteLength === (value as ArrayBuffer).byteLength) {
+      const list = (w.transfer ??= []);
+      if (!list.includes(buffer)) list.push(buffer);
+    }
+    return value;
+  }
+
+  /** Opens an outgoing stream and starts pumping it at once: the explode. */
+  private open(kind: StreamKind, source: object, onCancel: ((reason: unknown) => void) | undefined): Outgoing {
+    const out = new Outgoing(this.nextId++, kind, source, onCancel);
+    if (kind === 'seq') {
+      const relay = unclaimedRelay<unknown>(source)!;
+      relay.claimed = true;
+      out.relay = relay;
+      out.children = [];
+      out.reader = relayReader(relay);
+    } else if (kind !== 'p') {
+      out.reader = openReader(source as AsyncIterable<unknown>);
+    }
+    if (this.peer !== null) {
+      out.credit = this.peer.w;
+      out.creditBytes = this.peer.wb;
+    }
+    this.streams.set(out.id, out);
+    // Started after the frame that announces the stream has been queued, so the peer knows the id first.
+    queueMicrotask(() => void this.pump(out));
+    return out;
+  }
+
+  private canSend(out: Outgoing): boolean {
+    if (out.credit <= 0 || out.creditBytes <= 0) return false;
+    if (out.active || this.peer === null || this.inflight < this.peer.sb) return true;
+    this.budgetBlocked.add(out);
+    return false;
+  }
+
+  private wake(out: Outgoing): void {
+    const resume = out.resume;
+    out.resume = null;
+    resume?.();
+  }
+
+  private async pump(out: Outgoing): Promise<void> {
+    try {
+      if (out.kind === 'p') {
+        const value = await (out.source as PromiseLike<unknown>);
+        while (!out.closed && !this.canSend(out)) await new Promise<void>((r) => (out.resume = r));
+        if (!out.closed) this.emit(out, value);
+      } else {
+        const reader = out.reader!;
+        for (;;) {
+          while (!out.closed && !this.canSend(out)) await new Promise<void>((r) => (out.resume = r));
+          if (out.closed) return;
+          if (this.sink.congested) await this.sink.drained();
+          const next = reader.next();
+          const result = isThenable(next) ? await next : next;
+          if (out.closed) return;
+          if (result.done) break;
+          this.emit(out, result.value);
+        }
+      }
+      if (!out.closed) {
+        out.closed = true;
+        this.streams.delete(out.id);
+        if (out.inflight > 0) this.draining.set(out.id, out);
+        this.sink.send({ t: 'end', s: out.id });
+      }
+    } catch (error) {
+      if (out.closed) return;
+      this.close(out, error);
+      this.sink.send({ t: 'error', s: out.id, e: encodeError(error, this.settings.errors) });
+    }
+  }
+
+  private emit(out: Outgoing, value: unknown): void {
+    const encoded = this.encode(value, undefined, out.children);
+    out.credit--;
+    out.creditBytes -= encoded.bytes;
+    out.inflight += encoded.bytes;
+    this.inflight += encoded.bytes;
+    this.sink.sendItem(out.id, encoded.data, encoded.refs, encoded.bytes, encoded.transfer);
+  }
+
+  /**
+   * The consumer granted credit and returned bytes to the session budget.
+   * Throws `ProtocolError` when a grant would exceed the window it announced.
+   */
+  onPull(s: number, items: number, bytes: number, active: boolean): void {
+    const out = this.streams.get(s) ?? this.draining.get(s);
+    if (out === undefined) {
+      if (!this.knows(s)) throw new ProtocolError(`pull for unknown stream ${s}`);
+      return; // a late grant for a stream cancelled here
+    }
+    const returned = Math.min(bytes, out.inflight);
+    out.inflight -= returned;
+    this.inflight -= returned;
+    if (out.closed) {
+      if (out.inflight <= 0) this.draining.delete(s);
+    } else {
+      out.credit += items;
+      out.creditBytes += bytes;
+      if (this.peer !== null && out.credit > this.peer.w) throw new ProtocolError(`credit overflow on stream ${s}`);
+      if (active) out.active = true;
+      this.wake(out);
+    }
+    if (this.peer !== null && this.inflight < this.peer.sb && this.budgetBlocked.size > 0) {
+      const blocked = [...this.budgetBlocked];
+      this.budgetBlocked.clear();
+      for (const b of blocked) this.wake(b);
+    }
+  }
+
+  /** True for an id this side has allocated (open or already closed). */
+  knows(s: number): boolean {
+    return s < this.nextId;
+  }
+
+  /** Counts for `session.stats()`. */
+  stats(): { outgoingStreams: number; inflightBytes: number } {
+    return { outgoingStreams: this.streams.size, inflightBytes: this.inflight };
+  }
+
+  /**
+   * The consumer cancelled stream `s`: the producer's `return()` runs, and for
+   * a chain every pending and open sub-stream is cancelled too.
+   */
+  cancel(s: number, reason: unknown): void {
+    const out = this.streams.get(s);
+    if (out === undefined) return;
+    this.close(out, reason);
+    out.onCancel?.(reason);
+  }
+
+  private close(out: Outgoing, reason: unknown): void {
+    if (out.closed) return;
+    out.closed = true;
+    this.streams.delete(out.id);
+    this.budgetBlocked.delete(out);
+    // The consumer drops what it buffered of a stream closed early: its bytes leave the budget.
+    this.inflight -= out.inflight;
+    out.inflight = 0;
+    this.draining.delete(out.id);
+    out.reader?.close(reason);
+    if (out.kind === 'rs' && out.reader === null) (out.source as ReadableStream).cancel(reason).catch(() => {});
+    for (const child of out.children ?? []) this.close(child, reason);
+    this.wake(out);
+  }
+
+  /** Closes every outgoing stream (the session is over): producers' `return()` run. */
+  closeAll(reason: unknown): void {
+    this.draining.clear();
+    for (const out of [...this.streams.values()]) {
+      this.close(out, reason);
+      out.onCancel?.(reason);
+    }
+  }
+}

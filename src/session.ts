@@ -1,0 +1,509 @@
+/**
+ * One duplex conversation over one endpoint: handshake, batched frames,
+ * calls in both directions, streams under credit, cancellation, errors and
+ * close. `expose` and `wrap` are thin faces over it.
+ *
+ * @module
+ */
+import { defaultTextCodec, encodeError, structuredCloneCodec, type Codec, type ErrorPolicy, type RegisteredClass } from './codec.ts';
+import { Deserializer } from './deserializer.ts';
+import type { Endpoint, EndpointListener } from './endpoint.ts';
+import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamCancelledError } from './errors.ts';
+import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type FlowOptions } from './limits.ts';
+import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
+import { Serializer, type FrameSink } from './serializer.ts';
+
+/** Options of a {@link Session} (and of `expose` / `wrap`). */
+export interface SessionOptions {
+  /** Functions the peer may call. A handler's `this` is a {@link CallContext}. */
+  handlers?: object;
+  /** The codec; by default structured clone, or superjson when the endpoint's `wire` is `'text'`. */
+  codec?: Codec;
+  /** Limits on what the peer may make this side hold ({@link DEFAULT_LIMITS}). */
+  limits?: Partial<BridgeLimits>;
+  /** Credit windows ({@link DEFAULT_FLOW}). */
+  flow?: Partial<FlowOptions>;
+  /** Send error stacks to the peer. Default: true over postMessage, false over text wires (sockets). */
+  keepStacks?: boolean;
+  /** Custom error classes revived as themselves, matched by `name`. */
+  errorClasses?: RegisteredClass[];
+  /** Transfer ArrayBuffers found in values instead of copying them (clone wires). Default true. */
+  transfer?: boolean;
+  /** Fail everything if the peer has not answered the handshake by then. Default 30,000 ms; 0 waits forever. */
+  handshakeTimeoutMs?: number;
+  /** Call `endpoint.close()` when the session closes. Default true. */
+  closeEndpoint?: boolean;
+}
+
+/** What a handler sees as `this`. */
+export interface CallContext {
+  /** Aborts when the caller cancels a stream of this call's result, or the session closes. */
+  readonly signal: AbortSignal;
+  /** The session the call came in on (to call the caller back). */
+  readonly session: Session;
+}
+
+/** Counts that return to zero when everything has ended: for tests and monitoring. */
+export interface SessionStats {
+  state: 'connecting' | 'open' | 'closed';
+  incomingStreams: number;
+  outgoingStreams: number;
+  pendingCalls: number;
+  servingCalls: number;
+  inflightBytes: number;
+}
+
+type Fn = (...args: never[]) => unknown;
+/** The remote face of a handlers object: every method returns a promise of its awaited result. */
+export type Remote<T> = {
+  readonly [K in keyof T as T[K] extends Fn ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 2;
+const STATE_NAMES = ['connecting', 'open', 'closed'] as const;
+const SESSION_OF = Symbol('stream-weaver.session');
+
+const schedule: (fn: () => void) => void =
+  typeof setImmediate === 'function'
+    ? (fn) => void setImmediate(fn)
+    : (() => {
+        // Browsers: a MessageChannel tick runs after pending messages without setTimeout's 4 ms clamp.
+        const queue: Array<() => void> = [];
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => queue.shift()?.();
+        return (fn: () => void) => {
+          queue.push(fn);
+          channel.port2.postMessage(null);
+        };
+      })();
+
+/**
+ * A bridge session over one endpoint. Both sides may expose handlers and call
+ * the other; values returned or passed may hold streams to any depth.
+ *
+ * On close (either side, endpoint loss, protocol violation) every open stream
+ * and pending call fails with `ConnectionClosedError` (or the violation), and
+ * every local producer's `return()` runs. Nothing is left pending.
+ *
+ * @example
+ * ```ts
+ * const session = new Session(port, { handlers: { ping: () => 'pong' } });
+ * const peer = session.remote<{ render(p: Props): AsyncIterable<string> }>();
+ * chain(peer.render(props));
+ * ```
+ */
+export class Session implements FrameSink {
+  private state = CONNECTING;
+  private readonly codec: Codec;
+  private readonly limits: BridgeLimits;
+  private readonly flow: FlowOptions;
+  private readonly serializer: Serializer;
+  private readonly deserializer: Deserializer;
+  private readonly handlers: object | undefined;
+  /** How errors cross: stacks kept or redacted, custom classes revived. */
+  private readonly errors: ErrorPolicy;
+  /** Outgoing frames of the next message. */
+  private queue: Frame[] = [];
+  private transfer: Transferable[] = [];
+  private batchItems = 0;
+  private flushScheduled = false;
+  private nextCallId = 0;
+  /** Calls this side made, waiting for a result. */
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  /** Calls the peer made that this side is serving, with their abort controllers. */
+  private readonly serving = new Map<number, AbortController>();
+  private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
+  private readonly unsubscribeClose: (() => void) | undefined;
+  private resolveClosed!: (reason: Error) => void;
+  /** Resolves (never rejects) with the reason once the session is closed. */
+  readonly closed: Promise<Error>;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly options: SessionOptions = {},
+  ) {
+    this.codec = options.codec ?? (endpoint.wire === 'text' ? defaultTextCodec : structuredCloneCodec);
+    this.limits = resolveOptions(DEFAULT_LIMITS, options.limits, 'limits');
+    this.flow = resolveOptions(DEFAULT_FLOW, options.flow, 'flow');
+    this.handlers = options.handlers;
+    const errors: ErrorPolicy = (this.errors = {
+      keepStacks: options.keepStacks ?? this.codec.wire === 'clone',
+      classes: new Map((options.errorClasses ?? []).map((cls) => [cls.name, cls])),
+    });
+    const transfer = (options.transfer ?? true) && this.codec.wire === 'clone';
+    this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors });
+    this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    endpoint.addEventListener('message', this.onMessage);
+    this.unsubscribeClose = endpoint.onClose?.((reason) => this.close(reason));
+    endpoint.start?.();
+    this.handshake();
+  }
+
+  private handshake(): void {
+    let delay = 20;
+    const hello = (): void => {
+      if (this.state !== CONNECTING) return;
+      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+      // Resend until answered: a peer that was not listening yet lost the first one.
+      delay = Math.min(delay * 2, 1_000);
+      this.timer(hello, delay);
+    };
+    hello();
+    const timeout = this.options.handshakeTimeoutMs ?? 30_000;
+    if (timeout > 0) {
+      this.timer(() => {
+        if (this.state === CONNECTING) this.close(new ConnectionClosedError(`no answer to the handshake within ${timeout} ms`));
+      }, timeout);
+    }
+  }
+
+  private timer(fn: () => void, ms: number): void {
+    const t = setTimeout(fn, ms);
+    (t as { unref?: () => void }).unref?.();
+    this.timers.push(t);
+  }
+
+  private open(frame: { w: number; wb: number; sb: number }): void {
+    if (this.state !== CONNECTING) return;
+    this.state = OPEN;
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.serializer.setPeerWindows({ w: frame.w, wb: frame.wb, sb: frame.sb });
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  // ---- FrameSink -------------------------------------------------------
+
+  send(frame: Frame): void {
+    if (this.state === CLOSED) return;
+    this.queue.push(frame);
+    this.scheduleFlush();
+  }
+
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined): void {
+    if (this.state === CLOSED) return;
+    const last = this.queue[this.queue.length - 1];
+    let frame = last !== undefined && last.t === 'items' && last.s === s ? last : undefined;
+    if (frame === undefined) {
+      frame = { t: 'items', s, p: [], b: 0 };
+      this.queue.push(frame);
+    }
+    if (refs !== undefined) (frame.r ??= []).push([frame.p.length, refs]);
+    frame.p.push(data);
+    frame.b += bytes;
+    if (transfer !== undefined) for (const t of transfer) if (!this.transfer.includes(t)) this.transfer.push(t);
+    if (++this.batchItems >= this.flow.maxBatchItems && this.state === OPEN) this.flush();
+    else this.scheduleFlush();
+  }
+
+  get congested(): boolean {
+    const buffered = this.endpoint.bufferedAmount;
+    return buffered !== undefined && buffered > this.flow.highWaterMarkBytes;
+  }
+
+  drained(): Promise<void> {
+    return this.endpoint.whenDrained?.(this.flow.highWaterMarkBytes / 2) ?? Promise.resolve();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.state !== OPEN) return;
+    this.flushScheduled = true;
+    schedule(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.state !== OPEN || this.queue.length === 0) return;
+    const frames = this.queue;
+    const transfer = this.transfer;
+    this.queue = [];
+    this.transfer = [];
+    this.batchItems = 0;
+    try {
+      this.post(frames, transfer);
+    } catch (error) {
+      this.recoverFlush(frames, error);
+    }
+  }
+
+  private post(frames: Frame[], transfer: Transferable[] = []): void {
+    const message: WireMessage = { v: PROTOCOL_VERSION, f: frames };
+    const data = this.codec.encode(message);
+    if (transfer.length > 0) this.endpoint.postMessage(data, transfer);
+    else this.endpoint.postMessage(data);
+  }
+
+  /** A batch failed to encode (a value the codec refuses): resend frame by frame, failing only the culprits. */
+  private recoverFlush(frames: Frame[], error: unknown): void {
+    if (this.state !== OPEN) return;
+    for (const frame of frames) {
+      try {
+        this.post([frame]);
+      } catch (frameError) {
+        if (frame.t === 'items') {
+          this.serializer.cancel(frame.s, frameError);
+          this.post([{ t: 'error', s: frame.s, e: encodeError(frameError, this.errors) }]);
+        } else if (frame.t === 'result') {
+          this.post([{ t: 'fail', id: frame.id, e: encodeError(frameError, this.errors) }]);
+        } else if (frame.t === 'call') {
+          this.settleCall(frame.id, frameError, true);
+        } else {
+          this.close(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+      }
+    }
+  }
+
+  // ---- receiving ---------------------------------------------------------
+
+  private readonly onMessage: EndpointListener = (event) => {
+    if (this.state === CLOSED) return;
+    let message: WireMessage;
+    try {
+      message = decodeMessage(this.codec.decode(event.data, this.limits.maxFrameBytes), this.limits);
+    } catch (error) {
+      return this.violation(error);
+    }
+    try {
+      for (const frame of message.f) {
+        if (this.state === CLOSED) return;
+        this.dispatch(frame);
+      }
+    } catch (error) {
+      this.violation(error);
+    }
+  };
+
+  /** A bad frame: the peer is told why, and the session is closed. Never thrown into the host. */
+  private violation(error: unknown): void {
+    const reason =
+      error instanceof ProtocolError || error instanceof LimitExceededError
+        ? error
+        : new ProtocolError(`undecodable message: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.close(reason);
+  }
+
+  private dispatch(frame: Frame): void {
+    switch (frame.t) {
+      case 'hello':
+        this.post([{ t: 'welcome', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+        this.open(frame);
+        return;
+      case 'welcome':
+        return this.open(frame);
+      case 'call':
+        return this.serve(frame);
+      case 'result': {
+        const { value } = this.deserializer.decode(frame.p, frame.r);
+        return this.settleCall(frame.id, value, false);
+      }
+      case 'fail':
+        return this.settleCall(frame.id, this.deserializer.reviveError(frame.e), true);
+      case 'items':
+        return this.deserializer.onItems(frame);
+      case 'end':
+        return this.deserializer.onEnd(frame.s);
+      case 'error':
+        return this.deserializer.onError(frame.s, frame.e);
+      case 'pull':
+        return this.serializer.onPull(frame.s, frame.n, frame.b, frame.a === 1);
+      case 'cancel':
+        if (!this.serializer.knows(frame.s)) throw new ProtocolError(`cancel for unknown stream ${frame.s}`);
+        return this.serializer.cancel(frame.s, new StreamCancelledError());
+      case 'bye': {
+        const cause = frame.e === undefined ? undefined : this.deserializer.reviveError(frame.e);
+        const message = cause instanceof Error ? `the peer closed the session: ${cause.message}` : 'the peer closed the session';
+        return this.close(new ConnectionClosedError(message, { cause }), false);
+      }
+    }
+  }
+
+  private settleCall(id: number, value: unknown, failed: boolean): void {
+    const call = this.pending.get(id);
+    if (call === undefined) {
+      if (id >= this.nextCallId) throw new ProtocolError(`answer to unknown call ${id}`);
+      return;
+    }
+    this.pending.delete(id);
+    if (failed) call.reject(value);
+    else call.resolve(value);
+  }
+
+  // ---- calls -------------------------------------------------------------
+
+  private serve(frame: CallFrame): void {
+    if (this.serving.has(frame.id)) throw new ProtocolError(`call id ${frame.id} reused`);
+    const { value } = this.deserializer.decode(frame.a, frame.r);
+    const args = value as unknown[];
+    if (this.serving.size >= this.limits.maxPendingCalls) {
+      const error = new LimitExceededError('maxPendingCalls', this.serving.size + 1, this.limits.maxPendingCalls);
+      for (const arg of args) closeValue(arg);
+      return this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
+    }
+    const controller = new AbortController();
+    this.serving.set(frame.id, controller);
+    const handler = lookupHandler(this.handlers, frame.m);
+    const context: CallContext = { signal: controller.signal, session: this };
+    new Promise<unknown>((resolve) => {
+      if (handler === undefined) throw new TypeError(`no handler named ${JSON.stringify(frame.m)}`);
+      resolve(handler.apply(context, args));
+    })
+      .then((result) => {
+        if (this.state === CLOSED) return;
+        const onCancel = (reason: unknown): void => controller.abort(reason);
+        const encoded = this.serializer.encode(result, onCancel);
+        for (const t of encoded.transfer ?? []) this.transfer.push(t);
+        this.send({ t: 'result', id: frame.id, p: encoded.data, ...(encoded.refs && { r: encoded.refs }) });
+      })
+      .catch((error: unknown) => {
+        this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
+      })
+      .finally(() => this.serving.delete(frame.id));
+  }
+
+  /**
+   * Calls `method` on the peer. Sends at once; the promise resolves with the
+   * result, its streams live and already flowing.
+   */
+  call(method: string, args: unknown[]): Promise<unknown> {
+    if (this.state === CLOSED) return Promise.reject(new ConnectionClosedError('the session is closed'));
+    const id = this.nextCallId++;
+    let encoded;
+    try {
+      encoded = this.serializer.encode(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      for (const t of encoded.transfer ?? []) this.transfer.push(t);
+      this.send({ t: 'call', id, m: method, a: encoded.data as unknown[], ...(encoded.refs && { r: encoded.refs }) });
+    });
+  }
+
+  /** A typed proxy: `remote.method(...args)` calls the peer. */
+  remote<T>(): Remote<T> {
+    return new Proxy(Object.create(null) as object, {
+      get: (_target, property) => {
+        if (property === SESSION_OF) return this;
+        // Not a thenable, so `await remote` does not call the peer.
+        if (typeof property === 'symbol' || property === 'then') return undefined;
+        return (...args: unknown[]) => this.call(property, args);
+      },
+    }) as Remote<T>;
+  }
+
+  /** Counts of open streams, pending calls and budget, for tests and monitoring. */
+  stats(): SessionStats {
+    return {
+      state: STATE_NAMES[this.state]!,
+      incomingStreams: this.deserializer.streams.size,
+      ...this.serializer.stats(),
+      pendingCalls: this.pending.size,
+      servingCalls: this.serving.size,
+    };
+  }
+
+  /**
+   * Closes the session once: tells the peer (best effort), then fails every
+   * open stream and pending call with `reason` (a `ConnectionClosedError` by
+   * default) and runs every local producer's `return()`.
+   */
+  close(reason?: Error, tellPeer = true): void {
+    if (this.state === CLOSED) return;
+    const error = reason ?? new ConnectionClosedError('the session was closed');
+    if (tellPeer && this.state === OPEN) {
+      try {
+        this.flush();
+        this.post([reason === undefined ? { t: 'bye' } : { t: 'bye', e: encodeError(reason, this.errors) }]);
+      } catch {
+        // The transport is gone already: nothing to tell.
+      }
+    }
+    this.state = CLOSED;
+    this.queue = [];
+    this.transfer = [];
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.endpoint.removeEventListener('message', this.onMessage);
+    this.unsubscribeClose?.();
+    // Local readers see a typed loss; a violation by the peer is reported as itself.
+    const loss = error instanceof ConnectionClosedError ? error : new ConnectionClosedError(error.message, { cause: error });
+    this.deserializer.failAll(loss);
+    for (const call of this.pending.values()) call.reject(loss);
+    this.pending.clear();
+    this.serializer.closeAll(loss);
+    for (const controller of this.serving.values()) controller.abort(loss);
+    this.serving.clear();
+    if (this.options.closeEndpoint ?? true) {
+      try {
+        this.endpoint.close?.();
+      } catch {
+        // already closed
+      }
+    }
+    this.resolveClosed(error);
+  }
+}
+
+/** Finds a callable handler without reaching `Object.prototype` (`constructor`, `toString`, `__proto__`...). */
+function lookupHandler(handlers: object | undefined, name: string): Function | undefined {
+  if (handlers === undefined || name in Object.prototype) return undefined;
+  const handler = (handlers as Record<string, unknown>)[name];
+  return typeof handler === 'function' ? handler : undefined;
+}
+
+/** Cancels the streams inside a value nobody will read. */
+function closeValue(value: unknown): void {
+  if (typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).return === 'function') {
+    void (value as AsyncIterator<unknown>).return!();
+  }
+}
+
+/** The session behind a proxy made by `wrap` or `session.remote()`. */
+export function sessionOf(remote: object): Session {
+  const session = (remote as { [SESSION_OF]?: Session })[SESSION_OF];
+  if (!(session instanceof Session)) throw new TypeError('not a remote made by wrap() or session.remote()');
+  return session;
+}
+
+/**
+ * Serves `handlers` on `endpoint`. A handler may return values, promises,
+ * async iterables, ReadableStreams, sequences and conductor readables, nested
+ * to any depth; each stream crosses with its own credit. Returns the session
+ * (call `close()` to stop serving).
+ *
+ * @example
+ * ```ts
+ * expose({
+ *   async *count(n: number) { for (let i = 0; i < n; i++) yield i; },
+ * }, parentPortEndpoint());
+ * ```
+ */
+export function expose(handlers: object, endpoint: Endpoint, options: Omit<SessionOptions, 'handlers'> = {}): Session {
+  return new Session(endpoint, { ...options, handlers });
+}
+
+/**
+ * A typed proxy for the handlers exposed on the other side of `endpoint`.
+ * Each call sends at once and resolves with the result, whose streams are
+ * local async iterables already filling up to their credit.
+ *
+ * @example
+ * ```ts
+ * const remote = wrap<typeof handlers>(nodeWorkerEndpoint(worker));
+ * const { sequence, chain } = asyncIterableSequencer<number>();
+ * chain([0]);
+ * chain(remote.count(3)); // a promise of a remote stream, chained in place
+ * chain(null);
+ * ```
+ */
+export function wrap<T>(endpoint: Endpoint, options: SessionOptions = {}): Remote<T> {
+  return new Session(endpoint, options).remote<T>();
+}
