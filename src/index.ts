@@ -54,3 +54,9 @@ export {
   type SessionStats,
   type Remote,
 } from './session.ts';
+export {
+  ConductorStream,
+  DelegateStream,
+  type ConductorStreamOptions,
+  type DelegateStreamOptions,
+} from './conductor.ts';
