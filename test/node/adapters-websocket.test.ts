@@ -1,46 +1,22 @@
 // WebSocket adapter against a real `ws` server on 127.0.0.1, with real `ws` clients.
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { webSocketEndpoint, type WebSocketEndpoint } from '../../adapters/websocket.ts';
 import { ConnectionClosedError, LimitExceededError, ProtocolError } from '../../src/errors.ts';
+import { startTestServer, type TestServer } from './fixtures/ws-test-server.ts';
 
 /** The server side's endpoint limit, to prove the server enforces `maxPayload` too. */
 const SERVER_MAX_PAYLOAD = 64 * 1024;
 
-let server: WebSocketServer;
+let server: TestServer;
 let url: string;
-/** Close code and reason each server-side socket saw, by the client's `?id=`. */
-const serverCloses = new Map<string, { code: number; reason: string }>();
-
-/**
- * The test server: every connection gets an endpoint that says hello first,
- * echoes text as `echo:<text>` and obeys `big:<n>`, `binary`, `terminate` and `push:<n>`.
- */
+let serverCloses: TestServer['closes'];
 beforeAll(async () => {
-  server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  server.on('connection', (socket, request) => {
-    const id = new URL(request.url ?? '/', 'http://x').searchParams.get('id') ?? '';
-    socket.on('close', (code, reason) => serverCloses.set(id, { code, reason: reason.toString() }));
-    const endpoint = webSocketEndpoint(socket, { maxPayload: SERVER_MAX_PAYLOAD });
-    endpoint.addEventListener('message', ({ data }) => {
-      const text = data as string;
-      const [command, arg] = text.split(':');
-      if (command === 'big') endpoint.postMessage('€'.repeat(Number(arg)));
-      else if (command === 'binary') socket.send(new Uint8Array([1, 2, 3]));
-      else if (command === 'terminate') socket.terminate();
-      else if (command === 'push') for (let i = 0; i < Number(arg); i++) endpoint.postMessage(`push ${i}`);
-      else endpoint.postMessage(`echo:${text}`);
-    });
-    endpoint.postMessage(`hello ${id}`);
-  });
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  server = await startTestServer({ maxPayload: SERVER_MAX_PAYLOAD });
+  url = `ws://127.0.0.1:${server.port}/`;
+  serverCloses = server.closes;
 });
-afterAll(async () => {
-  for (const client of server.clients) client.terminate();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
 /** A message reader: `next()` resolves with the next string, in arrival order. */
 function reader(endpoint: WebSocketEndpoint): { next(): Promise<string> } {
