@@ -173,11 +173,10 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     this.settle(DONE);
   }
 
-  /** The stream failed: buffered items are dropped, the error reaches the reader. */
+  /** The stream failed: items that arrived before the failure are still read, then the error. */
   fail(error: unknown): void {
     if (this.finished) return;
     this.failure = { error };
-    this.discard();
     const waiter = this.waiter;
     if (waiter !== null) {
       this.waiter = null;

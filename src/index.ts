@@ -60,3 +60,4 @@ export {
   type ConductorStreamOptions,
   type DelegateStreamOptions,
 } from './conductor.ts';
+export { memoryEndpointPair, type MemoryEndpoint, type MemoryEndpointOptions } from './memory.ts';
