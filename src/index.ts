@@ -61,3 +61,9 @@ export {
   type DelegateStreamOptions,
 } from './conductor.ts';
 export { memoryEndpointPair, type MemoryEndpoint, type MemoryEndpointOptions } from './memory.ts';
+export {
+  SerializerConductor,
+  DeserializerConductor,
+  type SerializerConductorOptions,
+  type DeserializerConductorOptions,
+} from './wire-streams.ts';
