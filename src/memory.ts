@@ -83,7 +83,8 @@ export function memoryEndpointPair(options: MemoryEndpointOptions = {}): [Memory
         return () => closeListeners.delete(listener);
       },
       close() {
-        end.cut(new ConnectionClosedError('the memory endpoint was closed'));
+        // Like a real port: what was posted before close is still delivered, then the wire goes.
+        setTimeout(() => end.cut(new ConnectionClosedError('the memory endpoint was closed')), delay);
       },
       hold() {
         held ??= [];

@@ -139,9 +139,21 @@ export class Session implements FrameSink {
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     endpoint.addEventListener('message', this.onMessage);
-    this.unsubscribeClose = endpoint.onClose?.((reason) => this.close(reason));
+    this.unsubscribeClose = endpoint.onClose?.((reason) => this.close(reason)) ?? this.listenForPortClose();
     endpoint.start?.();
     this.handshake();
+  }
+
+  /**
+   * A bare MessagePort has no `onClose`, but Node (and newer browsers) fire a
+   * `close` event on a port whose other end closed: listen for it.
+   */
+  private listenForPortClose(): (() => void) | undefined {
+    const target = this.endpoint as unknown as EventTarget;
+    if (typeof target.addEventListener !== 'function') return undefined;
+    const listener = (): void => this.close(new ConnectionClosedError('the message port closed'), false);
+    target.addEventListener('close', listener);
+    return () => target.removeEventListener('close', listener);
   }
 
   private handshake(): void {
