@@ -14,37 +14,12 @@
  *
  * @module
  */
-import { assertChainable, isReadableStream, isThenable, openReader, swallow, type Reader } from './sources.ts';
+import { assertChainable, closeIterable, isThenable, openReader } from './sources.ts';
+import type { AnyIterable, AsyncIterableSequencerReturn, Chainable, Reader } from './sources.ts';
 
 export { isAnyIterable, isReadableStream } from './sources.ts';
 
-
-/** Anything the sequencer can read: a sync or async iterable, or a WHATWG `ReadableStream`. */
-export type AnyIterable<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<T>;
-
-/**
- * What `chain()` accepts: an iterable, a promise of one (awaited when the
- * sequence reaches it), or `null` to end the sequence.
- */
-export type Chainable<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>> | null;
-
-/**
- * Appends a whole iterable to the ordered output, or ends it with `null`.
- *
- * Throws `SequenceEndedError` (a `TypeError`) when called after `chain(null)`,
- * and a `TypeError` for a value that is not iterable. After the consumer has
- * cancelled the sequence, a chained iterable is closed at once (`return()` /
- * `cancel()`) so its producer does not run for nobody.
- */
-export type Chain<T> = (iterable: Chainable<T>) => void;
-
-/** The pair returned by {@link asyncIterableSequencer}. */
-export interface AsyncIterableSequencerReturn<T> {
-  /** The ordered output: every chained iterable's values, in chain order. */
-  sequence: AsyncGenerator<T, void, undefined>;
-  /** Appends an iterable (or a promise of one) to `sequence`; `chain(null)` ends it. */
-  chain: Chain<T>;
-}
+export type { AnyIterable, AsyncIterableSequencerReturn, Chain, Chainable } from './sources.ts';
 
 /**
  * The brand on a sequencer's `sequence`. Through it a parent sequencer splices
@@ -71,6 +46,8 @@ interface Entry<T> {
   next: Entry<T> | null;
 }
 
+const noop = (): void => {};
+
 /**
  * The state of one sequencer: a singly linked queue of chained sources.
  * A relay is read by exactly one cursor: its own sequence's, or the cursor of
@@ -81,8 +58,10 @@ export class Relay<T> {
   head: Entry<T> | null = null;
   /** Newest chained source, where `chain()` appends. */
   tail: Entry<T> | null = null;
-  /** `chain(null)` was called: no more sources will come. */
+  /** No more sources will come: `chain(null)` was called, or the relay was closed. */
   ended = false;
+  /** `chain(null)` was called: chaining again is a programming error (SequenceEndedError). */
+  sealed = false;
   /** The reader cancelled or failed: sources chained from now on are closed at once. */
   closed = false;
   /** A cursor has started reading this relay (its own, or a parent's after a splice). */
@@ -98,22 +77,25 @@ export class Relay<T> {
 
   /** Appends a source, or ends the relay on `null`. */
   push(source: Chainable<T>): void {
-    if (this.closed) {
-      // The reader is gone: close what arrives so its producer stops, without blaming the producer.
-      if (source !== null) {
-        assertChainable(source);
-        closeSource(source);
-      }
-      return;
-    }
-    if (this.ended) {
-      if (source === null) return; // ending twice loses nothing
-      throw new SequenceEndedError();
-    }
     if (source === null) {
+      if (this.sealed) return; // ending twice loses nothing
+      this.sealed = true;
       this.ended = true;
     } else {
+      if (this.sealed) throw new SequenceEndedError();
       assertChainable(source);
+      if (this.closed) {
+        // The reader is gone: close what arrives so its producer stops, without blaming the producer.
+        closeSource(source);
+        return;
+      }
+      if (isThenable(source)) {
+        // A promise may reject long before the cursor reaches it: that is an error at this point
+        // of the sequence, not an unhandled rejection (which would end a Node process). A foreign
+        // thenable is adopted once, here, so a lazy one (a query builder) runs once.
+        source = Promise.resolve(source);
+        source.then(undefined, noop);
+      }
       const entry: Entry<T> = { source, next: null };
       this.length++;
       if (this.tail === null) this.head = entry;
@@ -132,21 +114,37 @@ export class Relay<T> {
     const entry = this.head;
     if (entry === null) return null;
     this.head = entry.next;
+    if (this.head === null) this.tail = null;
     this.length--;
     this.onShift?.();
-    if (this.head === null) this.tail = null;
     return entry.source;
   }
 
-  /** Closes every pending source and every source chained later. */
+  /**
+   * Closes every pending source and every source chained later. Nested
+   * sequences still pending are closed through a work list, not recursion, so
+   * 100,000 levels of them do not overflow the stack.
+   */
   close(): void {
-    this.closed = true;
-    this.ended = true;
-    this.onShift = null;
-    for (let source = this.shift(); source !== null; source = this.shift()) closeSource(source);
-    const onClose = this.onClose;
-    this.onClose = null;
-    onClose?.();
+    const work: Relay<unknown>[] = [this];
+    for (let relay = work.pop(); relay !== undefined; relay = work.pop()) {
+      if (relay.closed) continue;
+      relay.closed = true;
+      relay.ended = true;
+      relay.wake = null;
+      relay.onShift = null;
+      for (let source = relay.shift(); source !== null; source = relay.shift()) {
+        const nested = unclaimedRelay(source);
+        if (nested === null) closeSource(source);
+        else {
+          nested.claimed = true;
+          work.push(nested);
+        }
+      }
+      const onClose = relay.onClose;
+      relay.onClose = null;
+      onClose?.();
+    }
   }
 }
 
@@ -159,40 +157,22 @@ export function unclaimedRelay<T>(value: unknown): Relay<T> | null {
 
 /**
  * Closes a source that will never be read: `return()` on iterators (their
- * `finally` blocks run), `cancel()` on streams; a promise is closed once it
- * settles. Errors from closing are swallowed: the source is being discarded.
+ * `finally` blocks run), `cancel()` on streams, every level of a fresh nested
+ * sequence; a promise is closed once it settles. Never throws.
  */
 export function closeSource(source: unknown, reason?: unknown): void {
-  try {
-    if (isThenable(source)) {
-      source.then((s) => closeSource(s, reason), () => {});
-      return;
-    }
-    const relay = unclaimedRelay(source);
-    if (relay !== null) {
-      relay.claimed = true;
-      relay.close();
-      return;
-    }
-    if (typeof source !== 'object' || source === null || Array.isArray(source)) return;
-    if (isReadableStream(source)) {
-      if (!source.locked) swallow(source.cancel(reason));
-      return;
-    }
-    const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
-    if (typeof asyncIt === 'function') {
-      const it = asyncIt.call(source);
-      swallow(it.return?.());
-      return;
-    }
-    const syncIt = (source as Iterable<unknown>)[Symbol.iterator];
-    if (typeof syncIt === 'function') syncIt.call(source).return?.();
-  } catch {
-    // A source that throws while being closed is closed as far as we can tell.
+  if (isThenable(source)) {
+    Promise.resolve(source).then((s) => closeSource(s, reason), noop);
+    return;
   }
+  const relay = unclaimedRelay(source);
+  if (relay === null) return closeIterable(source, reason);
+  relay.claimed = true;
+  relay.close();
 }
 
 const DONE: IteratorResult<never, void> = Object.freeze({ value: undefined, done: true });
+const notAnObject = (result: unknown) => new TypeError(`iterator result ${String(result)} is not an object`);
 
 /** A consumer's request waiting behind an earlier, unsettled `next()`. */
 interface Request<T> {
@@ -215,69 +195,88 @@ class Cursor<T> {
   /** Done, failed or cancelled: every later `next()` answers `{ done: true }`. */
   private finished = false;
   /** Resolves the `next()` that is parked on an empty relay or awaiting a promise. */
-  private parked: ((result: IteratorResult<T>) => void) | null = null;
+  private parked: ((result: IteratorResult<T> | Promise<IteratorResult<T>>) => void) | null = null;
 
   constructor(root: Relay<T>) {
     this.stack = [root];
   }
 
   next(): Promise<IteratorResult<T>> {
+    const reader = this.reader;
+    if (reader !== null && reader.sync !== true && !this.busy && this.requests.length === 0) {
+      // The hot path, an async source mid-stream: straight to its next(), one `then` per item.
+      this.busy = true;
+      try {
+        return this.awaitResult(reader.next());
+      } catch (error) {
+        return this.fail(error);
+      }
+    }
+    // Queued requests go first, even in the microtask between a settle and the drain.
+    if (this.busy || this.requests.length !== 0) return new Promise((resolve) => this.requests.push({ resolve }));
     if (this.finished) return Promise.resolve(DONE);
-    if (this.busy) return new Promise((resolve) => this.requests.push({ resolve }));
     this.busy = true;
     return this.step();
   }
 
-  /** Answers one `next()`: loops over sync sources and exhausted ones without recursion. */
+  /**
+   * Answers one `next()`: loops over sync sources and exhausted ones without
+   * recursion. Anything a source throws (when opened, read, or answering a
+   * non-object) fails the sequence instead of escaping with the cursor busy.
+   */
   private step(): Promise<IteratorResult<T>> {
-    for (;;) {
-      if (this.finished) return this.settle(DONE);
-      const reader = this.reader;
-      if (reader !== null) {
-        let result: IteratorResult<T> | Promise<IteratorResult<T>>;
-        try {
-          result = reader.next();
-        } catch (error) {
-          return this.fail(error);
-        }
-        if (result instanceof Promise || isThenable(result)) {
-          return (Promise.resolve(result) as Promise<IteratorResult<T>>).then(this.onAsyncResult, this.onError);
-        }
-        if (!result.done) {
-          const value = result.value;
-          // Like `for await`, a promise read from a sync iterable is awaited.
-          if (isThenable(value)) return Promise.resolve(value).then(this.onAwaitedValue, this.onError);
-          return this.settle(result);
-        }
-        this.reader = null;
-        continue;
-      }
-      const relay = this.stack[this.stack.length - 1]!;
-      const source = relay.shift();
-      if (source !== null) {
-        if (isThenable(source)) return this.awaitSource(source);
-        this.open(source);
-        continue;
-      }
-      if (relay.ended) {
-        this.stack.pop();
-        if (this.stack.length === 0) {
-          this.finished = true;
-          return this.settle(DONE);
-        }
-        continue;
-      }
-      return new Promise((resolve) => {
-        this.parked = resolve;
-        relay.wake = () => {
-          if (this.parked === resolve) {
-            this.parked = null;
-            resolve(this.step());
+    try {
+      for (;;) {
+        const reader = this.reader;
+        if (reader !== null) {
+          if (reader.sync !== true) return this.awaitResult(reader.next());
+          const result = reader.next() as IteratorResult<T>;
+          if (typeof result !== 'object' || result === null) throw notAnObject(result);
+          if (!result.done) {
+            // Like `for await`, a promise read from a sync iterable is awaited.
+            if (isThenable(result.value)) return Promise.resolve(result.value).then(this.onAwaitedValue, this.onError);
+            return this.settle(result);
           }
-        };
-      });
+          this.reader = null;
+          continue;
+        }
+        if (this.finished) return this.settle(DONE);
+        const relay = this.stack[this.stack.length - 1]!;
+        const source = relay.shift();
+        if (source !== null) {
+          if (isThenable(source)) return this.awaitSource(source);
+          this.open(source);
+        } else if (relay.ended) {
+          this.stack.pop();
+          if (this.stack.length === 0) {
+            this.finished = true;
+            return this.settle(DONE);
+          }
+        } else {
+          return new Promise((resolve) => {
+            this.parked = resolve;
+            relay.wake = this.wake;
+          });
+        }
+      }
+    } catch (error) {
+      return this.fail(error);
     }
   }
+
+  /**
+   * `chain()` on the relay we are parked on. The read resumes in a microtask,
+   * not inside `chain()`: the chained source's code never runs in the
+   * producer's call, and nothing it throws can escape into `chain()`.
+   */
+  private readonly wake = (): void => queueMicrotask(this.resume);
+
+  private readonly resume = (): void => {
+    const parked = this.parked;
+    if (parked === null) return; // cancelled meanwhile
+    this.parked = null;
+    parked(this.step());
+  };
 
   /** Starts reading a source: a fresh nested sequence is spliced, anything else gets a reader. */
   private open(source: AnyIterable<T>): void {
@@ -299,7 +298,6 @@ class Cursor<T> {
           this.parked = null;
           try {
             assertChainable(iterable);
-            if (isThenable(iterable)) throw new TypeError('chain() promise resolved to another promise');
             this.open(iterable);
           } catch (error) {
             return resolve(this.fail(error));
@@ -315,16 +313,27 @@ class Cursor<T> {
     });
   }
 
+  /** Like `await` in `for await`: a result that is not a promise is taken as it is. */
+  private awaitResult(result: IteratorResult<T> | Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    return (result instanceof Promise ? result : Promise.resolve(result)).then(this.onAsyncResult, this.onError);
+  }
+
+  // No closure is allocated per item: the handlers are bound once.
   private readonly onAsyncResult = (result: IteratorResult<T>): Promise<IteratorResult<T>> | IteratorResult<T> => {
     if (this.finished) return DONE; // cancelled while the source was answering
-    if (!result.done) return this.settleSync(result);
+    if (typeof result !== 'object' || result === null) return this.fail(notAnObject(result));
+    if (!result.done) {
+      this.busy = false;
+      if (this.requests.length !== 0) queueMicrotask(this.drain);
+      return result;
+    }
     this.reader = null;
     return this.step();
   };
 
-  private readonly onAwaitedValue = (value: T): IteratorResult<T> => {
+  private readonly onAwaitedValue = (value: T): Promise<IteratorResult<T>> | IteratorResult<T> => {
     if (this.finished) return DONE;
-    return this.settleSync({ value, done: false });
+    return this.settle({ value, done: false });
   };
 
   private readonly onError = (error: unknown): Promise<IteratorResult<T>> => {
@@ -333,17 +342,13 @@ class Cursor<T> {
   };
 
   /** Ends the current `next()` with `result` and lets a queued request proceed. */
-  private settleSync(result: IteratorResult<T>): IteratorResult<T> {
-    this.busy = false;
-    if (this.requests.length > 0) queueMicrotask(() => this.drain());
-    return result;
-  }
-
   private settle(result: IteratorResult<T>): Promise<IteratorResult<T>> {
-    return Promise.resolve(this.settleSync(result));
+    this.busy = false;
+    if (this.requests.length !== 0) queueMicrotask(this.drain);
+    return Promise.resolve(result);
   }
 
-  private drain(): void {
+  private readonly drain = (): void => {
     if (this.busy) return;
     const request = this.requests.shift();
     if (request === undefined) return;
@@ -354,13 +359,13 @@ class Cursor<T> {
     }
     this.busy = true;
     request.resolve(this.step());
-  }
+  };
 
   /** Fails the sequence: every pending source is closed, the error reaches the consumer. */
   private fail(error: unknown): Promise<IteratorResult<T>> {
     this.shutdown(error);
     this.busy = false;
-    queueMicrotask(() => this.drain());
+    if (this.requests.length !== 0) queueMicrotask(this.drain);
     return Promise.reject(error);
   }
 
@@ -371,14 +376,16 @@ class Cursor<T> {
     const reader = this.reader;
     this.reader = null;
     reader?.close(reason);
-    for (const relay of this.stack) {
-      relay.wake = null;
-      relay.close();
-    }
+    for (const relay of this.stack) relay.close();
     this.stack.length = 0;
   }
 
-  /** Consumer cancellation: settles at once, even while parked on the tail. */
+  /**
+   * Consumer cancellation: settles at once, even while parked on the tail.
+   * A `next()` already waiting on an async source's answer settles when that
+   * source answers (an async generator handles `return()` only once its
+   * pending step completes); its value is then dropped.
+   */
   cancel(reason?: unknown): void {
     this.shutdown(reason);
     const parked = this.parked;
@@ -386,6 +393,55 @@ class Cursor<T> {
     parked?.(DONE);
     this.busy = false;
     for (const request of this.requests.splice(0)) request.resolve(DONE);
+  }
+}
+
+/** The `sequence` half of a sequencer: a hand-made AsyncGenerator over its relay. */
+class Sequence<T> implements AsyncGenerator<T, void, undefined> {
+  readonly [SEQUENCE_BRAND]: Relay<T>;
+  /** This sequence's own reader; `null` until the first `next()` / `return()` / `throw()`. */
+  private cursor: Cursor<T> | null = null;
+
+  constructor(relay: Relay<T>) {
+    this[SEQUENCE_BRAND] = relay;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const cursor = this.cursor;
+    if (cursor !== null) return cursor.next();
+    try {
+      return this.start().next();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    // Before the first next() this closes every pending source without starting one.
+    this.own()?.cancel();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    this.own()?.cancel(error);
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private start(): Cursor<T> {
+    const relay = this[SEQUENCE_BRAND];
+    if (relay.claimed) throw new TypeError('this sequence was chained into another sequencer and is read there');
+    relay.claimed = true;
+    return (this.cursor = new Cursor(relay));
+  }
+
+  /** The cursor to cancel: our own (started if need be), or none once a parent has spliced us in. */
+  private own(): Cursor<T> | null {
+    if (this.cursor !== null) return this.cursor;
+    return this[SEQUENCE_BRAND].claimed ? null : this.start();
   }
 }
 
@@ -416,42 +472,5 @@ class Cursor<T> {
  */
 export function asyncIterableSequencer<T>(): AsyncIterableSequencerReturn<T> {
   const relay = new Relay<T>();
-  let cursor: Cursor<T> | null = null;
-  const start = (): Cursor<T> => {
-    if (cursor === null) {
-      if (relay.claimed) throw new TypeError('this sequence was chained into another sequencer and is read there');
-      relay.claimed = true;
-      cursor = new Cursor(relay);
-    }
-    return cursor;
-  };
-  const sequence: AsyncGenerator<T, void, undefined> & { [SEQUENCE_BRAND]: Relay<T> } = {
-    [SEQUENCE_BRAND]: relay,
-    next() {
-      try {
-        return start().next();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    return() {
-      // return() before the first next() never starts reading: pending sources are closed.
-      if (cursor === null && !relay.claimed) {
-        relay.claimed = true;
-        relay.close();
-      } else cursor?.cancel();
-      return Promise.resolve(DONE);
-    },
-    throw(error: unknown) {
-      if (cursor === null && !relay.claimed) {
-        relay.claimed = true;
-        relay.close();
-      } else cursor?.cancel(error);
-      return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return { sequence, chain: (source) => relay.push(source) };
+  return { sequence: new Sequence(relay), chain: (source) => relay.push(source) };
 }

@@ -1,11 +1,39 @@
 /**
  * Reading any source the sequencer accepts (arrays, sync and async iterables,
  * WHATWG ReadableStreams) through one small interface, and the predicates that
- * tell them apart across realms (duck typing, never `instanceof`).
+ * tell them apart across realms (duck typing, never `instanceof`). The
+ * sequencer's public types live here so both files can use them; the
+ * sequencer re-exports them.
  *
  * @module
  */
-import type { AnyIterable } from './sequencer.ts';
+
+/** Anything the sequencer can read: a sync or async iterable, or a WHATWG `ReadableStream`. */
+export type AnyIterable<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<T>;
+
+/**
+ * What `chain()` accepts: an iterable, a promise of one (awaited when the
+ * sequence reaches it), or `null` to end the sequence.
+ */
+export type Chainable<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>> | null;
+
+/**
+ * Appends a whole iterable to the ordered output, or ends it with `null`.
+ *
+ * Throws `SequenceEndedError` (a `TypeError`) when called after `chain(null)`,
+ * and a `TypeError` for a value that is not iterable. After the consumer has
+ * cancelled the sequence, a chained iterable is closed at once (`return()` /
+ * `cancel()`) so its producer does not run for nobody.
+ */
+export type Chain<T> = (iterable: Chainable<T>) => void;
+
+/** The pair returned by `asyncIterableSequencer()`. */
+export interface AsyncIterableSequencerReturn<T> {
+  /** The ordered output: every chained iterable's values, in chain order. */
+  sequence: AsyncGenerator<T, void, undefined>;
+  /** Appends an iterable (or a promise of one) to `sequence`; `chain(null)` ends it. */
+  chain: Chain<T>;
+}
 
 /** True for a promise or any object with a callable `then`. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -55,9 +83,15 @@ export interface Reader<T> {
   next(): IteratorResult<T> | Promise<IteratorResult<T>>;
   /** Stops reading early; must not throw. */
   close(reason?: unknown): void;
+  /**
+   * True for sync sources: like `for await`, a promise among their values is
+   * awaited (values of async sources are passed on as they are).
+   */
+  readonly sync?: boolean;
 }
 
 class ArrayReader<T> implements Reader<T> {
+  readonly sync = true;
   private i = 0;
   constructor(private readonly items: ArrayLike<T>) {}
   next(): IteratorResult<T> {
@@ -70,6 +104,7 @@ class ArrayReader<T> implements Reader<T> {
 }
 
 class SyncReader<T> implements Reader<T> {
+  readonly sync = true;
   constructor(private readonly it: Iterator<T>) {}
   next(): IteratorResult<T> {
     return this.it.next();
@@ -84,6 +119,7 @@ class SyncReader<T> implements Reader<T> {
 }
 
 class AsyncReader<T> implements Reader<T> {
+  readonly sync = false;
   constructor(private readonly it: AsyncIterator<T>) {}
   next(): Promise<IteratorResult<T>> {
     return this.it.next();
@@ -98,6 +134,7 @@ class AsyncReader<T> implements Reader<T> {
 }
 
 class StreamReader<T> implements Reader<T> {
+  readonly sync = false;
   private readonly reader: ReadableStreamDefaultReader<T>;
   constructor(stream: ReadableStream<T>) {
     this.reader = stream.getReader();
@@ -110,6 +147,10 @@ class StreamReader<T> implements Reader<T> {
   }
 }
 
+/**
+ * Opens a reader on any source. Throws what the source throws when opened
+ * (a locked `ReadableStream`, an `[Symbol.iterator]` that throws).
+ */
 export function openReader<T>(source: AnyIterable<T>): Reader<T> {
   if (Array.isArray(source)) return new ArrayReader(source);
   if (isReadableStream(source)) return new StreamReader(source as ReadableStream<T>);
@@ -118,3 +159,28 @@ export function openReader<T>(source: AnyIterable<T>): Reader<T> {
   return new SyncReader((source as Iterable<T>)[Symbol.iterator]());
 }
 
+
+/**
+ * Closes an iterable that will never be read to its end: `return()` on its
+ * iterator (a running generator's `finally` blocks run), `cancel()` on an
+ * unlocked stream. Arrays and strings hold nothing to close. Never throws:
+ * the source is being discarded.
+ */
+export function closeIterable(source: unknown, reason?: unknown): void {
+  try {
+    if (typeof source !== 'object' || source === null || Array.isArray(source)) return;
+    if (isReadableStream(source)) {
+      if (!source.locked) swallow(source.cancel(reason));
+      return;
+    }
+    const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    if (typeof asyncIt === 'function') {
+      swallow(asyncIt.call(source).return?.());
+      return;
+    }
+    const syncIt = (source as Iterable<unknown>)[Symbol.iterator];
+    if (typeof syncIt === 'function') syncIt.call(source).return?.();
+  } catch {
+    // A source that throws while being closed is closed as far as we can tell.
+  }
+}
