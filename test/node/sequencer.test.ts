@@ -572,6 +572,30 @@ describe('concurrent reads', () => {
     ]);
   });
 
+  test('a next() made in the same tick the first answer lands still queues behind earlier calls', async () => {
+    // The first source answer resolves p; a reaction on p registered after the sequencer's own
+    // runs before the sequencer hands the turn to the queued calls. It must not jump the queue.
+    let resolveFirst!: (result: IteratorResult<number>) => void;
+    const p = new Promise<IteratorResult<number>>((resolve) => (resolveFirst = resolve));
+    let i = 0;
+    const source: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          const n = i++;
+          return n === 0 ? p : Promise.resolve({ value: n, done: false });
+        },
+      }),
+    };
+    const { sequence, chain } = asyncIterableSequencer<number>();
+    chain(source);
+    const first = sequence.next();
+    const second = sequence.next();
+    const third = sequence.next();
+    const late = p.then(() => sequence.next());
+    resolveFirst({ value: 0, done: false });
+    expect((await Promise.all([first, second, third, late])).map((r) => r.value)).toEqual([0, 1, 2, 3]);
+  });
+
   test('after done, next() still answers done', async () => {
     const { sequence, chain } = asyncIterableSequencer<number>();
     chain([1]);
