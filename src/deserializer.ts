@@ -13,7 +13,7 @@
 import { decodeError, type ErrorPolicy } from './codec.ts';
 import { LimitExceededError, ProtocolError } from './errors.ts';
 import type { EncodedError, Frame, ItemsFrame, Ref } from './protocol.ts';
-import { asyncIterableSequencer, unclaimedRelay, type AnyIterable } from './sequencer.ts';
+import { asyncIterableSequencer, closeSource, unclaimedRelay, type AnyIterable } from './sequencer.ts';
 import type { BridgeLimits } from './limits.ts';
 
 /** Where the deserializer sends credit and cancel frames. */
@@ -33,8 +33,8 @@ const noop = (): void => {};
 /** A batch of items as it arrived. */
 interface Chunk {
   values: unknown[];
-  /** Local streams inside each value, by index, to cancel if the value is never read. */
-  nested: Map<number, Incoming[]> | undefined;
+  /** Local streams inside each value (iterables, ReadableStreams, promises, sequences), by index, to close if the value is never read. */
+  nested: Map<number, unknown[]> | undefined;
   bytes: number;
   index: number;
 }
@@ -75,7 +75,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     return this.ended || this.failure !== null || this.cancelled;
   }
 
-  push(frame: ItemsFrame, nested: Map<number, Incoming[]> | undefined): void {
+  push(frame: ItemsFrame, nested: Map<number, unknown[]> | undefined): void {
     this.received += frame.p.length;
     this.buffered += frame.b;
     if (this.received > this.granted) throw new ProtocolError(`stream ${this.id} sent past its credit`);
@@ -196,7 +196,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     for (const chunk of this.chunks.splice(0)) {
       if (chunk.nested === undefined) continue;
       for (const [index, streams] of chunk.nested) {
-        if (index >= chunk.index) for (const stream of streams) void stream.return();
+        if (index >= chunk.index) for (const stream of streams) closeSource(stream);
       }
     }
     this.buffered = 0;
@@ -220,14 +220,14 @@ export class Deserializer {
   ) {}
 
   /** Rebuilds a value: each ref becomes a live local stream. Returns the value and the streams made. */
-  decode(data: unknown, refs: Ref[] | undefined): { value: unknown; streams: Incoming[] } {
+  decode(data: unknown, refs: Ref[] | undefined): { value: unknown; streams: unknown[] } {
     if (refs === undefined) return { value: data, streams: [] };
-    const streams: Incoming[] = [];
+    const streams: unknown[] = [];
     let root = data;
     for (const [path, kind, id] of refs) {
       const incoming = this.register(id);
-      streams.push(incoming);
       const local = this.materialize(kind, incoming);
+      streams.push(local);
       if (path.length === 0) {
         root = local;
         continue;
@@ -304,8 +304,10 @@ export class Deserializer {
         for (;;) {
           while (relay.length >= limit && !relay.closed) await new Promise<void>((r) => (resume = r));
           const result = await incoming.next();
-          if (result.done || relay.closed) break;
+          if (result.done) break;
+          // Chained even if the reader left meanwhile: a closed relay then closes (cancels) it.
           chain(result.value as AnyIterable<unknown>);
+          if (relay.closed) return;
         }
         if (!relay.closed) chain(null);
       } catch (error) {
@@ -323,7 +325,7 @@ export class Deserializer {
   onItems(frame: ItemsFrame): void {
     const incoming = this.lookup(frame.s);
     if (incoming === undefined) return;
-    let nested: Map<number, Incoming[]> | undefined;
+    let nested: Map<number, unknown[]> | undefined;
     if (frame.r !== undefined) {
       nested = new Map();
       for (const [index, refs] of frame.r) {

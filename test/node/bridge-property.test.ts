@@ -1,0 +1,105 @@
+// Property test: random nested trees with random errors, cancels and timing.
+// Whatever happens, every stream ends or is cancelled on both sides, every
+// producer that started runs its finally, and the counters return to zero.
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { asyncIterableSequencer, expose, memoryEndpointPair, Session } from '../../src/index.ts';
+
+type Tree = { leaf: number; failAt: number | null; jitter: number } | { children: Tree[] };
+
+const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.record({
+      leaf: fc.nat(12),
+      failAt: fc.option(fc.nat(12), { freq: 4 }),
+      jitter: fc.nat(3),
+    }),
+    fc.record({ children: fc.array(tie('tree'), { maxLength: 4 }) }),
+  ),
+})).tree;
+
+/** The values a tree yields in order, and whether it fails part-way (and where). */
+function expected(tree: Tree, prefix: string): { values: string[]; failed: boolean } {
+  if ('leaf' in tree) {
+    const stop = tree.failAt !== null && tree.failAt < tree.leaf ? tree.failAt : tree.leaf;
+    return { values: Array.from({ length: stop }, (_, i) => `${prefix}${i}`), failed: stop < tree.leaf };
+  }
+  const values: string[] = [];
+  for (let i = 0; i < tree.children.length; i++) {
+    const child = expected(tree.children[i]!, `${prefix}${i}.`);
+    values.push(...child.values);
+    if (child.failed) return { values, failed: true };
+  }
+  return { values, failed: false };
+}
+
+const tick = async (n: number) => {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+};
+
+test('random trees with random errors and cancels end or are cancelled on both sides', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.option(fc.nat(40)), fc.nat(2), async (tree, breakAfter, windowPick) => {
+      let started = 0;
+      let finished = 0;
+      function build(node: Tree, prefix: string): AsyncIterable<string> {
+        if ('leaf' in node) {
+          return (async function* () {
+            started++;
+            try {
+              for (let i = 0; i < node.leaf; i++) {
+                if (node.failAt === i) throw new RangeError(`fail ${prefix}${i}`);
+                await tick(node.jitter);
+                yield `${prefix}${i}`;
+              }
+            } finally {
+              finished++;
+            }
+          })();
+        }
+        const { sequence, chain } = asyncIterableSequencer<string>();
+        node.children.forEach((child, i) => chain(build(child, `${prefix}${i}.`)));
+        chain(null);
+        return sequence;
+      }
+      const [a, b] = memoryEndpointPair();
+      const windowItems = [1, 4, 256][windowPick]!;
+      const server = expose({ tree: () => build(tree, '') }, a, { flow: { windowItems } });
+      const client = new Session(b, { flow: { windowItems } });
+      try {
+        const want = expected(tree, '');
+        const got: string[] = [];
+        let error: unknown = null;
+        try {
+          for await (const value of await client.remote<{ tree(): AsyncIterable<string> }>().tree()) {
+            got.push(value);
+            if (breakAfter !== null && got.length >= breakAfter) break;
+          }
+        } catch (e) {
+          error = e;
+        }
+        const limit = breakAfter === null ? want.values.length : Math.min(breakAfter, want.values.length);
+        expect(got).toEqual(want.values.slice(0, Math.max(limit, got.length)));
+        if (error !== null) {
+          expect(error).toBeInstanceOf(RangeError);
+          expect(want.failed).toBe(true);
+        }
+        // Both sides settle: producers' finally ran, no stream is left open anywhere.
+        for (let i = 0; i < 200; i++) {
+          const s = server.stats();
+          const c = client.stats();
+          if (finished === started && s.outgoingStreams === 0 && c.incomingStreams === 0 && s.servingCalls === 0) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        expect(finished).toBe(started);
+        expect(server.stats().outgoingStreams).toBe(0);
+        expect(client.stats().incomingStreams).toBe(0);
+      } finally {
+        client.close();
+        server.close();
+      }
+    }),
+    { numRuns: 150 },
+  );
+}, 120_000);
