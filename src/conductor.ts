@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { asyncIterableSequencer, type Chain } from './sequencer.ts';
-import { isThenable } from './sources.ts';
+import { asyncIterableSequencer, type AnyIterable, type Chain } from './sequencer.ts';
+import { isReadableStream, isThenable } from './sources.ts';
 
 /**
  * The callbacks of a {@link ConductorStream}. Each gets `chain`, which appends
@@ -305,3 +305,32 @@ export const DelegateStream = ConductorStream;
 export type DelegateStream<I, O> = ConductorStream<I, O>;
 /** The upstream project's later name for {@link ConductorStreamOptions}. */
 export type DelegateStreamOptions<I, O> = ConductorStreamOptions<I, O>;
+
+/**
+ * Turns any iterable the sequencer reads (array, sync or async iterable, or a
+ * promise of one) into a pull-based `ReadableStream`, so it can be piped into
+ * a conductor; a `ReadableStream` is returned as is. Nothing is read ahead
+ * (high-water mark 0). Unlike `ReadableStream.from` on older runtimes,
+ * cancelling the stream closes the source (`return()`, so its `finally`
+ * blocks run), even before the first read; an error from the source errors
+ * the stream.
+ *
+ * @example
+ * ```ts
+ * const output = toReadableStream(topics()).pipeThrough(new ConductorStream({ transform }));
+ * ```
+ */
+export function toReadableStream<T>(source: AnyIterable<T> | PromiseLike<AnyIterable<T>>): ReadableStream<T> {
+  if (isReadableStream(source)) return source as ReadableStream<T>;
+  const { sequence, chain } = asyncIterableSequencer<T>();
+  chain(source);
+  chain(null);
+  return new ReadableStream<T>(
+    {
+      pull: (controller) =>
+        sequence.next().then((result) => (result.done === true ? controller.close() : controller.enqueue(result.value))),
+      cancel: () => sequence.return().then(() => undefined),
+    },
+    { highWaterMark: 0 },
+  );
+}

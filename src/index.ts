@@ -57,6 +57,7 @@ export {
 export {
   ConductorStream,
   DelegateStream,
+  toReadableStream,
   type ConductorStreamOptions,
   type DelegateStreamOptions,
 } from './conductor.ts';
@@ -67,3 +68,18 @@ export {
   type SerializerConductorOptions,
   type DeserializerConductorOptions,
 } from './wire-streams.ts';
+export {
+  explode,
+  explodeStream,
+  merge,
+  errorBoundary,
+  type Content,
+  type Expand,
+  type ExplodeContext,
+} from './weaver.ts';
+export {
+  fallbackSequencer,
+  type FallbackOptions,
+  type ChainWithFallbackOptions,
+  type FallbackSequencerReturn,
+} from './fallback.ts';

@@ -1,0 +1,182 @@
+/**
+ * Fallback races: slow streams give way to a placeholder in the ordered
+ * output and arrive at its tail instead, with an id linking the two, so an
+ * out-of-order renderer (HTML streaming with swap-in) never blocks on them.
+ *
+ * @module
+ */
+import { asyncIterableSequencer, type AnyIterable, type AsyncIterableSequencerReturn, type Chain } from './sequencer.ts';
+import { assertChainable, openReader, type Reader } from './sources.ts';
+import { DONE, failing, nextResult, onClose, type Content } from './weaver.ts';
+
+/** How {@link fallbackSequencer} races a stream against a timeout. */
+export interface FallbackOptions<T> {
+  /**
+   * How long the output may wait for the stream's first value, in ms, counted
+   * from `chainWithFallback()`. A stream whose first value is there when the
+   * output reaches it is never replaced, however long that took.
+   */
+  timeoutMs: number;
+  /** The content chained in place of a stream that lost the race; `id` links it to the late content. */
+  placeholder(id: string): Content<T>;
+  /** Wraps the late stream chained at the tail (for instance with a swap-in marker). Default: as is. */
+  late?(id: string, content: AnyIterable<T>): AnyIterable<T>;
+}
+
+/** Per-call options of `chainWithFallback`: overrides of the sequencer's defaults, and the id. */
+export interface ChainWithFallbackOptions<T> extends Partial<FallbackOptions<T>> {
+  /** The id linking placeholder and late content. Default: `fallback-1`, `fallback-2`, ... */
+  id?: string;
+}
+
+/** What {@link fallbackSequencer} returns. */
+export interface FallbackSequencerReturn<T> extends AsyncIterableSequencerReturn<T> {
+  /**
+   * Chains `source` in place if its first value arrives in time, else a
+   * placeholder in place and `source` (wrapped by `late`) at the tail. The
+   * source starts producing at once. Returns the id.
+   */
+  chainWithFallback(source: AnyIterable<T>, options?: ChainWithFallbackOptions<T>): string;
+}
+
+/** An async iterable of a first result already read, then the rest of `reader`. */
+function resume<T>(first: Promise<IteratorResult<T>>, reader: Reader<T>): AsyncIterable<T> {
+  let head: Promise<IteratorResult<T>> | null = first;
+  const iterator: AsyncIterator<T> = {
+    next() {
+      if (head === null) return nextResult(reader);
+      const result = head;
+      head = null;
+      return result;
+    },
+    return() {
+      head = null;
+      reader.close();
+      return Promise.resolve(DONE);
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/**
+ * A sequencer whose output has a main part (what `chain` appends, up to
+ * `chain(null)`) and a tail, so slow streams never block the ordered output:
+ * `chainWithFallback(stream)` starts the stream at once and races its first
+ * value against `timeoutMs`. In time, the stream takes its place; too late, a
+ * `placeholder(id)` takes its place and the stream, wrapped by `late(id, …)`,
+ * is chained at the tail once its first value arrives (so fast late content is
+ * not stuck behind slow). The output ends after the main part and every late
+ * stream. Cancelling the output closes every stream, raced, placed or late.
+ *
+ * @example
+ * ```ts
+ * const page = fallbackSequencer<string>({
+ *   timeoutMs: 50,
+ *   placeholder: (id) => [`<div id="${id}">Loading…</div>`],
+ *   late: (id, html) => swapIn(id, html), // e.g. <template data-for=id>…</template><script>…</script>
+ * });
+ * page.chain(['<main>']);
+ * page.chainWithFallback(renderRecommendations()); // slow: swapped in at the end
+ * page.chain(['</main>']);
+ * page.chain(null);
+ * for await (const html of page.sequence) response.write(html);
+ * ```
+ */
+export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequencerReturn<T> {
+  const main = asyncIterableSequencer<T>();
+  const tail = asyncIterableSequencer<T>();
+  const output = asyncIterableSequencer<T>();
+  /** Closers of the raced streams not yet placed in the output (in place or at the tail). */
+  const unplaced = new Set<() => void>();
+  let mainEnded = false;
+  let count = 0;
+  const endTailIfAllPlaced = () => {
+    if (mainEnded && unplaced.size === 0) tail.chain(null);
+  };
+  output.chain(main.sequence);
+  output.chain(tail.sequence);
+  // Closed (not reached) only when the output is abandoned: then no raced stream may run on.
+  output.chain(onClose(() => [...unplaced].forEach((close) => close())));
+  output.chain(null);
+
+  const chain: Chain<T> = (source) => {
+    main.chain(source);
+    if (source === null) {
+      mainEnded = true;
+      endTailIfAllPlaced();
+    }
+  };
+
+  const chainWithFallback = (source: AnyIterable<T>, options: ChainWithFallbackOptions<T> = {}): string => {
+    const { timeoutMs, placeholder, late, id = `fallback-${++count}` } = { ...defaults, ...options };
+    if (!(timeoutMs >= 0)) throw new RangeError(`chainWithFallback: timeoutMs must be >= 0, got ${timeoutMs}`);
+    if (typeof placeholder !== 'function') throw new TypeError('chainWithFallback: placeholder must be a function');
+    const reader = openReader(source);
+    const first = nextResult(reader); // eager: the stream starts producing now
+    const rest = () => resume(first, reader);
+    let state: 'racing' | 'late' | 'placed' = 'racing';
+    let arrived = false;
+    let expired = false;
+    let reached = false;
+    let settle!: (content: Content<T>) => void;
+    const slot = new Promise<Content<T>>((resolve) => (settle = resolve));
+    const placed = () => {
+      state = 'placed';
+      clearTimeout(timer);
+      unplaced.delete(close);
+      endTailIfAllPlaced();
+    };
+    const close = () => {
+      placed();
+      reader.close();
+      settle([]);
+    };
+    // Decides once the output stands at the slot: the stream if its first value is there, else
+    // (past the deadline) the placeholder.
+    const decide = () => {
+      if (state !== 'racing' || !reached) return;
+      if (arrived) {
+        placed();
+        settle(rest());
+      } else if (expired) {
+        state = 'late';
+        settle(attempt(() => placeholder(id)));
+      }
+    };
+    const timer = setTimeout(() => {
+      expired = true;
+      decide();
+    }, timeoutMs);
+    const onFirst = () => {
+      arrived = true;
+      if (state === 'racing') return decide();
+      if (state !== 'late') return;
+      tail.chain(late === undefined ? rest() : attempt(() => late(id, rest())));
+      placed(); // after chaining: the last late stream placed ends the tail
+    };
+    first.then(onFirst, onFirst);
+    unplaced.add(close);
+    // The sequencer awaits a chained promise when it reaches it: `then` being called is the signal.
+    main.chain({
+      then(onFulfilled, onRejected) {
+        reached = true;
+        decide();
+        return (slot as Promise<AnyIterable<T>>).then(onFulfilled, onRejected);
+      },
+    });
+    return id;
+  };
+
+  return { sequence: output.sequence, chain, chainWithFallback };
+}
+
+/** Content from a user callback; a throw or a value that is not content becomes an error in its place. */
+function attempt<T>(make: () => Content<T>): Content<T> {
+  try {
+    const content = make();
+    assertChainable(content);
+    return content;
+  } catch (error) {
+    return failing(error);
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * The weaver toolkit: small helpers that compose sequencers and conductors
+ * into ChainExplode pipelines. Recursive explode (work that discovers work,
+ * produced in parallel, read in order), `merge` for independent open chains,
+ * and error boundaries. Fallback races live in `fallback.ts`; a weaver's output
+ * is a stream, so weaving weavers is chaining one's output into another.
+ *
+ * @module
+ */
+import { ConductorStream } from './conductor.ts';
+import { asyncIterableSequencer, closeSource, type AnyIterable, type AsyncIterableSequencerReturn, type Chain } from './sequencer.ts';
+import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
+
+/** An iterable, or a promise of one (awaited when the output reaches it). */
+export type Content<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>>;
+
+/** @internal The result of an ended iterator. */
+export const DONE: IteratorResult<never, void> = Object.freeze({ value: undefined, done: true });
+
+/** @internal An empty iterable that calls `callback` only if it is closed before being reached (cancel, error). */
+export function onClose(callback: () => void): Iterable<never> {
+  const iterator: Iterator<never, void> = {
+    next: () => DONE,
+    return: () => {
+      callback();
+      return DONE;
+    },
+  };
+  return { [Symbol.iterator]: () => iterator };
+}
+
+/** @internal An iterable that throws `error` where it is chained, so the error surfaces in order. */
+export function failing(error: unknown): Iterable<never> {
+  return {
+    [Symbol.iterator]: () => ({
+      next: () => {
+        throw error;
+      },
+    }),
+  };
+}
+
+/** @internal The next result as a promise; like `for await`, a promise among the values is awaited. */
+export function nextResult<T>(reader: Reader<T>): Promise<IteratorResult<T>> {
+  try {
+    const result = reader.next();
+    if (isThenable(result)) return Promise.resolve(result);
+    if (result.done !== true && isThenable(result.value)) {
+      return Promise.resolve(result.value).then((value) => ({ value: value as T, done: false }));
+    }
+    return Promise.resolve(result);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recursive explode
+
+/** What an {@link Expand} callback gets for one node. */
+export interface ExplodeContext<N, O> {
+  /** Appends content to this node's place in the output. */
+  chain(content: Content<O>): void;
+  /** Expands `child` right here: its whole output, children included, takes this place. Starts at once. */
+  explode(child: N): void;
+  /** Aborted when this node's output is cancelled or fails before it was read: stop working. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Expands one node: chains its content and explodes the children it discovers.
+ * It runs as soon as the node is discovered, so slow work done here (or in eager
+ * streams chained from here) overlaps with every other node's. The node's output
+ * ends when it returns or its promise resolves; a throw or rejection becomes an
+ * error at this node's place in the output.
+ */
+export type Expand<N, O> = (node: N, context: ExplodeContext<N, O>) => void | PromiseLike<void>;
+
+/**
+ * Expansions waiting to run while one is running. A sync `expand` that explodes
+ * children would otherwise recurse once per level; queued, any depth runs on a
+ * flat stack. Output order does not depend on it: places are taken at `explode()`.
+ */
+let queued: (() => void)[] | null = null;
+
+function runExpansion(run: () => void): void {
+  if (queued !== null) {
+    queued.push(run);
+    return;
+  }
+  queued = [run];
+  try {
+    for (let i = 0; i < queued.length; i++) queued[i]!();
+  } finally {
+    queued = null;
+  }
+}
+
+function expandNode<N, O>(node: N, expand: Expand<N, O>): AsyncGenerator<O, void, undefined> {
+  const outer = asyncIterableSequencer<O>();
+  const inner = asyncIterableSequencer<O>();
+  const controller = new AbortController();
+  // The sentinel after the content is closed (not reached) only when the output is abandoned.
+  outer.chain(inner.sequence);
+  outer.chain(onClose(() => controller.abort()));
+  outer.chain(null);
+  const context: ExplodeContext<N, O> = {
+    chain(content) {
+      if (content === null) throw new TypeError('explode: a node ends when its expand returns; chain(null) is not allowed');
+      inner.chain(content);
+    },
+    explode(child) {
+      if (!controller.signal.aborted) inner.chain(expandNode(child, expand));
+    },
+    signal: controller.signal,
+  };
+  const end = () => inner.chain(null);
+  const fail = (error: unknown) => {
+    inner.chain(failing(error));
+    inner.chain(null);
+  };
+  runExpansion(() => {
+    try {
+      const result = expand(node, context);
+      if (isThenable(result)) Promise.resolve(result).then(end, fail);
+      else end();
+    } catch (error) {
+      fail(error);
+    }
+  });
+  return outer.sequence;
+}
+
+/**
+ * Recursive explode: expands `root` with `expand`, which chains content and
+ * explodes child nodes, which explode theirs, to any depth. Every node is
+ * expanded as soon as it is discovered (parallel production); the output is
+ * in discovery order (each child's output sits where it was exploded), whatever
+ * order the work finishes in. Nested outputs are spliced, so depth costs nothing
+ * per item. Cancelling the output aborts every unfinished node's `signal` and
+ * closes its chained streams; an error in one node ends the output at its place.
+ *
+ * @example
+ * ```ts
+ * interface Section { title: string; children: Section[] }
+ * const text = explode<Section, string>(outline, async (section, { chain, explode }) => {
+ *   chain([`# ${section.title}\n`, await write(section)]); // slow: runs in parallel with the rest
+ *   for (const child of section.children) explode(child);
+ * });
+ * for await (const piece of text) process.stdout.write(piece);
+ * ```
+ */
+export function explode<N, O>(root: N, expand: Expand<N, O>): AsyncGenerator<O, void, undefined> {
+  return expandNode(root, expand);
+}
+
+/**
+ * A conductor that explodes every node written to it in place, with
+ * {@link explode}'s semantics: a ChainExplode stage to pipe a stream of seeds through.
+ *
+ * @example
+ * ```ts
+ * const pages = toReadableStream(['intro', 'usage']).pipeThrough(
+ *   explodeStream<string, string>(async (topic, { chain }) => chain([await draft(topic)])),
+ * );
+ * ```
+ */
+export function explodeStream<N, O>(expand: Expand<N, O>): ConductorStream<N, O> {
+  return new ConductorStream<N, O>({
+    transform(node, chain) {
+      chain(expandNode(node, expand));
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// merge
+
+/** A consumer's `next()` waiting for a value. */
+interface Waiter<T> {
+  resolve(result: IteratorResult<T, void>): void;
+  reject(error: unknown): void;
+}
+
+/** One source of a {@link Merge}. */
+interface Lane<T> {
+  /** `null` once the source ended or was closed. */
+  reader: Reader<T> | null;
+  /** A read is in flight, or its value waits in `arrived`: at most one value ahead per source. */
+  busy: boolean;
+}
+
+/** Reads several sources at once; see {@link merge}. */
+class Merge<T> implements AsyncGenerator<T, void, undefined> {
+  private readonly lanes: Lane<T>[];
+  /** Values that arrived while nobody waited, in arrival order. */
+  private readonly arrived: { lane: Lane<T>; value: T }[] = [];
+  private readonly waiting: Waiter<T>[] = [];
+  /** Sources not yet ended. */
+  private open: number;
+  /** A source's error, delivered after the values that arrived before it. */
+  private failure: { error: unknown } | null = null;
+
+  constructor(sources: AnyIterable<T>[]) {
+    this.lanes = sources.map((source) => ({ reader: openReader(source), busy: false }));
+    this.open = sources.length;
+  }
+
+  next(): Promise<IteratorResult<T, void>> {
+    const first = this.arrived.shift();
+    if (first !== undefined) {
+      first.lane.busy = false;
+      this.pump();
+      return Promise.resolve({ value: first.value, done: false });
+    }
+    if (this.failure !== null) {
+      const { error } = this.failure;
+      this.failure = null;
+      return Promise.reject(error);
+    }
+    if (this.open === 0) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Starts a read on every open source that is not busy. */
+  private pump(): void {
+    for (const lane of this.lanes) {
+      if (lane.reader === null || lane.busy) continue;
+      lane.busy = true;
+      nextResult(lane.reader).then(
+        (result) => this.onResult(lane, result),
+        (error) => this.onError(lane, error),
+      );
+    }
+  }
+
+  private onResult(lane: Lane<T>, result: IteratorResult<T>): void {
+    if (lane.reader === null) return; // closed meanwhile
+    if (result.done === true) {
+      lane.reader = null;
+      if (--this.open === 0 && this.arrived.length === 0) this.settleWaiting();
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) return void this.arrived.push({ lane, value: result.value });
+    lane.busy = false;
+    waiter.resolve({ value: result.value, done: false });
+    if (this.waiting.length > 0) this.pump();
+  }
+
+  /** One source failed: the others are closed, the error follows the values that arrived first. */
+  private onError(lane: Lane<T>, error: unknown): void {
+    if (lane.reader === null) return;
+    lane.reader = null;
+    this.closeAll();
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.failure = { error };
+    else waiter.reject(error);
+    this.settleWaiting();
+  }
+
+  private closeAll(reason?: unknown): void {
+    for (const lane of this.lanes) {
+      lane.reader?.close(reason);
+      lane.reader = null;
+    }
+    this.open = 0;
+  }
+
+  private settleWaiting(): void {
+    for (const waiter of this.waiting.splice(0)) waiter.resolve(DONE);
+  }
+
+  return(): Promise<IteratorResult<T, void>> {
+    this.closeAll();
+    this.arrived.length = 0;
+    this.failure = null;
+    this.settleWaiting();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T, void>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Reads several open sources at once and yields their values in arrival
+ * order: for independent concerns (an interaction chain, a fallback chain, a
+ * message chain) that each keep their own order. Each source is read at most
+ * one value ahead. `return()` (or `break`) closes every source; an error from
+ * one closes the others and reaches the consumer after the values that arrived
+ * before it. Ends when every source has ended.
+ *
+ * @example
+ * ```ts
+ * for await (const event of merge(clicks, serverMessages, lateFragments)) handle(event);
+ * ```
+ */
+export function merge<T>(...sources: AnyIterable<T>[]): AsyncGenerator<T, void, undefined> {
+  return new Merge(sources);
+}
+
+// ---------------------------------------------------------------------------------------------
+// error boundary
+
+/** Reads a source and turns its error into fallback content; see {@link errorBoundary}. */
+class Boundary<T> implements AsyncGenerator<T, void, undefined> {
+  /** The open source, once its promise (if any) resolved. */
+  private reader: Reader<T> | null = null;
+  /** The fallback content, once the source failed. */
+  private fallback: AsyncGenerator<T, void, undefined> | null = null;
+  /** Ended, or closed by the consumer. */
+  private done = false;
+
+  constructor(
+    private readonly source: Content<T>,
+    private readonly recover: (error: unknown) => Content<T>,
+  ) {}
+
+  next(): Promise<IteratorResult<T, void>> {
+    if (this.done) return Promise.resolve(DONE);
+    if (this.fallback !== null) return this.fallback.next();
+    if (this.reader !== null) return nextResult(this.reader).then(this.onResult, this.onError);
+    if (isThenable(this.source)) return Promise.resolve(this.source).then(this.open, this.onError);
+    return this.open(this.source);
+  }
+
+  private readonly open = (iterable: AnyIterable<T>): Promise<IteratorResult<T, void>> => {
+    if (this.done) {
+      closeSource(iterable);
+      return Promise.resolve(DONE);
+    }
+    try {
+      this.reader = openReader(iterable);
+    } catch (error) {
+      return this.onError(error);
+    }
+    return this.next();
+  };
+
+  private readonly onResult = (result: IteratorResult<T>): IteratorResult<T, void> => {
+    if (result.done === true) {
+      this.done = true;
+      this.reader = null;
+    }
+    return result;
+  };
+
+  /** The source failed: its place is taken by the fallback content (whose own errors propagate). */
+  private readonly onError = (error: unknown): Promise<IteratorResult<T, void>> => {
+    if (this.done) return Promise.resolve(DONE);
+    this.reader = null;
+    const { sequence, chain } = asyncIterableSequencer<T>();
+    try {
+      chain(this.recover(error));
+    } catch (recoverError) {
+      chain(failing(recoverError));
+    }
+    chain(null);
+    this.fallback = sequence;
+    return sequence.next();
+  };
+
+  return(): Promise<IteratorResult<T, void>> {
+    if (!this.done) {
+      this.done = true;
+      // Not opened yet: close the source itself, so an eager stream does not run for nobody.
+      if (this.reader === null && this.fallback === null) closeSource(this.source);
+      this.reader?.close();
+      this.reader = null;
+      void this.fallback?.return();
+    }
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T, void>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Wraps a stream so that its error becomes fallback content in place instead
+ * of the end of the whole output: the values read before the error stay, then
+ * `recover(error)`'s content follows, and the output goes on with whatever is
+ * chained after. `source` may be a promise of a stream (a rejection is
+ * recovered too). An error thrown by `recover` or its content propagates.
+ * Closing the boundary closes the source, even before it was opened.
+ *
+ * @example
+ * ```ts
+ * chain(errorBoundary(renderComments(post), (error) => [`<p class="error">${describe(error)}</p>`]));
+ * ```
+ */
+export function errorBoundary<T>(source: Content<T>, recover: (error: unknown) => Content<T>): AsyncGenerator<T, void, undefined> {
+  return new Boundary(source, recover);
+}
