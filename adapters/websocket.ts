@@ -1,6 +1,7 @@
 /**
  * A WebSocket as an endpoint, for the browser's `WebSocket` and `ws` in Node
- * alike: a text wire with backpressure, a CONNECTING queue and a payload limit.
+ * alike: a text wire with backpressure, a CONNECTING queue and a payload limit;
+ * and `serveWebSocket`, one session per client of a `ws` server.
  *
  * @module
  */
@@ -8,6 +9,8 @@ import type { Endpoint, EndpointListener } from '../src/endpoint.ts';
 import { ConnectionClosedError, LimitExceededError, ProtocolError } from '../src/errors.ts';
 import { closeLatch } from './close-latch.ts';
 import { truncateUtf8, utf8Length } from './utf8.ts';
+
+export { serveWebSocket, type ServeWebSocketOptions, type ServedWebSocket, type WebSocketServerLike } from './websocket-server.ts';
 
 /**
  * The members of a socket this adapter uses; the browser's `WebSocket` and `ws`'s both fit.
