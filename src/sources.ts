@@ -88,6 +88,8 @@ export interface Reader<T> {
    * awaited (values of async sources are passed on as they are).
    */
   readonly sync?: boolean;
+  /** A native async generator being read, whose promises may be handed on as they are. */
+  readonly generator?: AsyncIterator<T> | null;
 }
 
 class ArrayReader<T> implements Reader<T> {
@@ -118,9 +120,20 @@ class SyncReader<T> implements Reader<T> {
   }
 }
 
+/** The prototype every native async generator object inherits its `next` from. */
+const ASYNC_GENERATOR_PROTOTYPE = Object.getPrototypeOf((async function* () {}).prototype) as AsyncGenerator<unknown>;
+
 class AsyncReader<T> implements Reader<T> {
   readonly sync = false;
-  constructor(private readonly it: AsyncIterator<T>) {}
+  /**
+   * The iterator itself when it is a native async generator: it queues
+   * concurrent `next()` calls in order, and answers done forever once it has
+   * returned or thrown, so its promises can be handed to a consumer as they are.
+   */
+  readonly generator: AsyncIterator<T> | null;
+  constructor(private readonly it: AsyncIterator<T>) {
+    this.generator = it.next === ASYNC_GENERATOR_PROTOTYPE.next ? it : null;
+  }
   next(): Promise<IteratorResult<T>> {
     return this.it.next();
   }

@@ -607,6 +607,59 @@ describe('concurrent reads', () => {
   });
 });
 
+describe('a last async generator, whose promises are handed straight through', () => {
+  test('concurrent next() calls stay in order, and an error is followed by done', async () => {
+    const boom = new Error('boom');
+    const { sequence, chain } = asyncIterableSequencer<number>();
+    chain([0]);
+    chain(
+      (async function* () {
+        yield 1;
+        await sleep(2);
+        yield 2;
+        throw boom;
+      })(),
+    );
+    chain(null);
+    expect(await sequence.next()).toEqual({ value: 0, done: false });
+    expect(await sequence.next()).toEqual({ value: 1, done: false });
+    const settled = await Promise.allSettled([sequence.next(), sequence.next(), sequence.next()]);
+    expect(settled).toEqual([
+      { status: 'fulfilled', value: { value: 2, done: false } },
+      { status: 'rejected', reason: boom },
+      { status: 'fulfilled', value: { value: undefined, done: true } },
+    ]);
+    expect(await sequence.next()).toEqual({ value: undefined, done: true });
+  });
+
+  test('break closes it and its finally block runs', async () => {
+    const active = lazyGenerator(100);
+    const { sequence, chain } = asyncIterableSequencer<number>();
+    chain(active.it);
+    chain(null);
+    for await (const value of sequence) if (value === 5) break;
+    expect(active.state.produced).toBe(6);
+    expect(active.state.finalized).toBe(true);
+    expect(await sequence.next()).toEqual({ value: undefined, done: true });
+  });
+
+  test('an iterator that only looks like a generator is read the careful way', async () => {
+    // Same prototype chain, but its own next(): no promise of it is handed on unchecked.
+    async function* gen() {
+      yield 1;
+    }
+    const it = gen();
+    let calls = 0;
+    it.next = () => Promise.resolve(calls++ < 2 ? { value: calls, done: false } : (42 as never));
+    const { sequence, chain } = asyncIterableSequencer<number>();
+    chain(it);
+    chain(null);
+    expect(await sequence.next()).toEqual({ value: 1, done: false });
+    expect(await sequence.next()).toEqual({ value: 2, done: false });
+    await expect(sequence.next()).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
 describe('chain() arguments', () => {
   test('chain() after chain(null) throws SequenceEndedError, a TypeError with a stable code', () => {
     const { chain } = asyncIterableSequencer<number>();
