@@ -38,7 +38,7 @@ function addFrame(setup: FrameSetup): { iframe: HTMLIFrameElement; reports: Repo
   if (setup.html !== undefined) iframe.srcdoc = setup.html;
   else if (setup.sandboxed) {
     iframe.setAttribute('sandbox', 'allow-scripts');
-    iframe.srcdoc = `<script>${inject('frameBundle').replaceAll('</script', '<\\/script')}</script>`;
+    iframe.srcdoc = `<script>${inject('frameBundles')['frame.ts']!.replaceAll('</script', '<\\/script')}</script>`;
   }
   else if (setup.srcdoc) iframe.srcdoc = `<script type="module" src="${FRAME_SCRIPT}"></script>`;
   else iframe.src = FRAME_HTML;
