@@ -5,9 +5,16 @@
  *
  * @module
  */
-import { asyncIterableSequencer, type AnyIterable, type AsyncIterableSequencerReturn, type Chain } from './sequencer.ts';
+import {
+  asyncIterableSequencer,
+  closeSource,
+  SequenceEndedError,
+  type AnyIterable,
+  type AsyncIterableSequencerReturn,
+  type Chain,
+} from './sequencer.ts';
 import { assertChainable, openReader, type Reader } from './sources.ts';
-import { DONE, failing, nextResult, onClose, type Content } from './weaver.ts';
+import { DONE, failing, nextResult, onClose, type Content, type errorBoundary } from './weaver.ts';
 
 /** How {@link fallbackSequencer} races a stream against a timeout. */
 export interface FallbackOptions<T> {
@@ -67,6 +74,8 @@ function resume<T>(first: Promise<IteratorResult<T>>, reader: Reader<T>): AsyncI
  * is chained at the tail once its first value arrives (so fast late content is
  * not stuck behind slow). The output ends after the main part and every late
  * stream. Cancelling the output closes every stream, raced, placed or late.
+ * A raced stream's error surfaces where its content is read, in place or at
+ * the tail: wrap it in {@link errorBoundary} to render errors as content.
  *
  * @example
  * ```ts
@@ -89,6 +98,8 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
   /** Closers of the raced streams not yet placed in the output (in place or at the tail). */
   const unplaced = new Set<() => void>();
   let mainEnded = false;
+  /** The output was cancelled or failed: raced streams chained from now on are closed at once. */
+  let closed = false;
   let count = 0;
   const endTailIfAllPlaced = () => {
     if (mainEnded && unplaced.size === 0) tail.chain(null);
@@ -96,7 +107,12 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
   output.chain(main.sequence);
   output.chain(tail.sequence);
   // Closed (not reached) only when the output is abandoned: then no raced stream may run on.
-  output.chain(onClose(() => [...unplaced].forEach((close) => close())));
+  output.chain(
+    onClose(() => {
+      closed = true;
+      for (const close of [...unplaced]) close();
+    }),
+  );
   output.chain(null);
 
   const chain: Chain<T> = (source) => {
@@ -111,6 +127,11 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
     const { timeoutMs, placeholder, late, id = `fallback-${++count}` } = { ...defaults, ...options };
     if (!(timeoutMs >= 0)) throw new RangeError(`chainWithFallback: timeoutMs must be >= 0, got ${timeoutMs}`);
     if (typeof placeholder !== 'function') throw new TypeError('chainWithFallback: placeholder must be a function');
+    if (mainEnded) throw new SequenceEndedError();
+    if (closed) {
+      closeSource(source);
+      return id;
+    }
     const reader = openReader(source);
     const first = nextResult(reader); // eager: the stream starts producing now
     const rest = () => resume(first, reader);

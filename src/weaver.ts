@@ -8,8 +8,8 @@
  * @module
  */
 import { ConductorStream } from './conductor.ts';
-import { asyncIterableSequencer, closeSource, type AnyIterable, type AsyncIterableSequencerReturn, type Chain } from './sequencer.ts';
-import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
+import { asyncIterableSequencer, closeSource, type AnyIterable } from './sequencer.ts';
+import { isThenable, openReader, type Reader } from './sources.ts';
 
 /** An iterable, or a promise of one (awaited when the output reaches it). */
 export type Content<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>>;

@@ -419,6 +419,17 @@ describe('fallback', () => {
     expect(await guard(collect(page.sequence))).toEqual(['<error>', 'after']);
   });
 
+  test('chainWithFallback after chain(null) throws, and after cancellation closes the stream at once', async () => {
+    const ended = fallbackSequencer<string>(options);
+    ended.chain(null);
+    expect(() => ended.chainWithFallback(['x'])).toThrow(TypeError);
+    const cancelled = fallbackSequencer<string>(options);
+    await cancelled.sequence.return();
+    const stream = { cancelled: false };
+    cancelled.chainWithFallback(eager(['never'], 1_000, stream));
+    expect(stream.cancelled).toBe(true);
+  });
+
   test('a negative timeout is a RangeError', () => {
     const page = fallbackSequencer<string>(options);
     expect(() => page.chainWithFallback([], { timeoutMs: -1 })).toThrow(RangeError);
