@@ -73,6 +73,10 @@ export class Relay<T> {
     } else {
       if (this.sealed) throw new SequenceEndedError();
       assertChainable(source);
+      // Reading itself, a sequence would wait on its own next() forever.
+      if ((source as { [SEQUENCE_BRAND]?: unknown })[SEQUENCE_BRAND] === this) {
+        throw new TypeError('chain() was given the sequence it feeds: a sequence cannot be chained into itself');
+      }
       if (this.closed) {
         // The reader is gone: close what arrives so its producer stops, without blaming the producer.
         closeSource(source);

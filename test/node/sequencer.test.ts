@@ -706,6 +706,14 @@ describe('chain() arguments', () => {
     expect(await collect(sequence)).toEqual([1]);
   });
 
+  test('chaining a sequence into itself throws a TypeError at chain() time instead of hanging', async () => {
+    const { sequence, chain } = asyncIterableSequencer<number>();
+    chain([1]);
+    expect(() => chain(sequence)).toThrow(TypeError);
+    chain(null);
+    expect(await collect(sequence)).toEqual([1]);
+  });
+
   test("chain('') and chain([]) are empty iterables, not the end of the sequence", async () => {
     const { sequence, chain } = asyncIterableSequencer<string>();
     chain('');
