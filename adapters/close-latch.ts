@@ -5,7 +5,10 @@
  * @module
  */
 
-/** The `onClose` half of an endpoint plus the way to fire it, once. */
+/**
+ * The `onClose` half of an endpoint plus the way to fire it, once.
+ * @example if (latch.reason !== undefined) return; // closed: drop the send
+ */
 export interface CloseLatch {
   /** The reason the endpoint closed, or `undefined` while it is open. */
   readonly reason: Error | undefined;

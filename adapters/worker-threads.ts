@@ -8,10 +8,10 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, parentPort, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import type { Endpoint, EndpointListener } from '../src/endpoint.ts';
-import { ConnectionClosedError } from '../src/errors.ts';
+import { ConnectionClosedError, ProtocolError } from '../src/errors.ts';
 import { closeLatch, type CloseLatch } from './close-latch.ts';
 
-/** Options of {@link nodeWorkerEndpoint}. */
+/** Options of {@link nodeWorkerEndpoint}. @example nodeWorkerEndpoint(worker, { terminateOnClose: false }); */
 export interface NodeWorkerEndpointOptions {
   /** Whether `endpoint.close()` (called when the session closes) terminates the worker. Default `true`. */
   terminateOnClose?: boolean;
@@ -20,17 +20,23 @@ export interface NodeWorkerEndpointOptions {
 /** What Node's `Worker` and `MessagePort` have in common: EventEmitter-style messaging. */
 interface EmitterPort {
   postMessage(value: unknown, transferList?: readonly TransferListItem[]): void;
-  on(event: 'message', listener: (data: unknown) => void): unknown;
-  off(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'message' | 'messageerror', listener: (data: unknown) => void): unknown;
+  off(event: 'message' | 'messageerror', listener: (data: unknown) => void): unknown;
 }
 
 /** Adapts an EventEmitter port to the DOM-style `Endpoint`; listeners detach when the latch fires. */
 function emitterEndpoint(port: EmitterPort, latch: CloseLatch, close: () => void): Endpoint {
   // Node calls `on('message')` listeners with the data itself; the Endpoint wants `{ data }`.
   const wrapped = new Map<EndpointListener, (data: unknown) => void>();
+  // A message that cannot be deserialized is a lost frame: the conversation cannot go on.
+  const onMessageError = (error: unknown): void => {
+    latch.fire(new ProtocolError('a message from the other side could not be deserialized', { cause: error }));
+  };
+  port.on('messageerror', onMessageError);
   latch.onClose(() => {
     for (const fn of wrapped.values()) port.off('message', fn);
     wrapped.clear();
+    port.off('messageerror', onMessageError);
   });
   return {
     postMessage(message, transfer) {
