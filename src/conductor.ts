@@ -18,6 +18,15 @@ import { isReadableStream, isThenable } from './sources.ts';
  * The callbacks of a {@link ConductorStream}. Each gets `chain`, which appends
  * a whole iterable (array, generator, `ReadableStream`, nested sequence, or a
  * promise of one) to the ordered output; `chain(null)` ends the output.
+ *
+ * @example
+ * ```ts
+ * const options: ConductorStreamOptions<string, string> = {
+ *   start: (chain) => chain(['<ul>']),
+ *   transform: async (id, chain) => chain(await fetchItemStream(id)),
+ *   finish: (chain) => chain(['</ul>']),
+ * };
+ * ```
  */
 export interface ConductorStreamOptions<I, O> {
   /**
@@ -301,9 +310,23 @@ export class ConductorStream<I, O> {
  * ```
  */
 export const DelegateStream = ConductorStream;
-/** The instance type of {@link DelegateStream}: a {@link ConductorStream}. */
+/**
+ * The instance type of {@link DelegateStream}: a {@link ConductorStream}.
+ *
+ * @example
+ * ```ts
+ * const stage: DelegateStream<string, string> = new ConductorStream({ transform: (s, chain) => chain([s]) });
+ * ```
+ */
 export type DelegateStream<I, O> = ConductorStream<I, O>;
-/** The upstream project's later name for {@link ConductorStreamOptions}. */
+/**
+ * The upstream project's later name for {@link ConductorStreamOptions}.
+ *
+ * @example
+ * ```ts
+ * const options: DelegateStreamOptions<number, number> = { transform: (n, chain) => chain([n, n]) };
+ * ```
+ */
 export type DelegateStreamOptions<I, O> = ConductorStreamOptions<I, O>;
 
 /**

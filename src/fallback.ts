@@ -1,7 +1,9 @@
 /**
- * Fallback races: slow streams give way to a placeholder in the ordered
- * output and arrive at its tail instead, with an id linking the two, so an
- * out-of-order renderer (HTML streaming with swap-in) never blocks on them.
+ * Fallbacks, so that slow or failing work neither blocks nor ends the ordered
+ * output. A fallback race gives a slow stream's place to a placeholder and
+ * chains the stream at the tail instead, with an id linking the two (for an
+ * out-of-order renderer: HTML streaming with swap-in); an error boundary turns
+ * a stream's error into fallback content in place.
  *
  * @module
  */
@@ -13,10 +15,21 @@ import {
   type AsyncIterableSequencerReturn,
   type Chain,
 } from './sequencer.ts';
-import { assertChainable, openReader, type Reader } from './sources.ts';
-import { DONE, failing, nextResult, onClose, type Content, type errorBoundary } from './weaver.ts';
+import { assertChainable, isThenable, openReader, type Reader } from './sources.ts';
+import { DONE, failing, nextResult, onClose, type Content } from './weaver.ts';
 
-/** How {@link fallbackSequencer} races a stream against a timeout. */
+/**
+ * How {@link fallbackSequencer} races a stream against a timeout.
+ *
+ * @example
+ * ```ts
+ * const options: FallbackOptions<string> = {
+ *   timeoutMs: 100,
+ *   placeholder: (id) => [`<span id="${id}">…</span>`],
+ *   late: (id, html) => concat([`<template data-for="${id}">`], html, ['</template>']),
+ * };
+ * ```
+ */
 export interface FallbackOptions<T> {
   /**
    * How long the output may wait for the stream's first value, in ms, counted
@@ -30,13 +43,28 @@ export interface FallbackOptions<T> {
   late?(id: string, content: AnyIterable<T>): AnyIterable<T>;
 }
 
-/** Per-call options of `chainWithFallback`: overrides of the sequencer's defaults, and the id. */
+/**
+ * Per-call options of `chainWithFallback`: overrides of the sequencer's defaults, and the id.
+ *
+ * @example
+ * ```ts
+ * page.chainWithFallback(renderAds(), { id: 'ads', timeoutMs: 20 });
+ * ```
+ */
 export interface ChainWithFallbackOptions<T> extends Partial<FallbackOptions<T>> {
   /** The id linking placeholder and late content. Default: `fallback-1`, `fallback-2`, ... */
   id?: string;
 }
 
-/** What {@link fallbackSequencer} returns. */
+/**
+ * What {@link fallbackSequencer} returns: a sequencer (its `chain(null)` ends
+ * the main part) plus `chainWithFallback`.
+ *
+ * @example
+ * ```ts
+ * const { sequence, chain, chainWithFallback }: FallbackSequencerReturn<string> = fallbackSequencer(options);
+ * ```
+ */
 export interface FallbackSequencerReturn<T> extends AsyncIterableSequencerReturn<T> {
   /**
    * Chains `source` in place if its first value arrives in time, else a
@@ -200,4 +228,101 @@ function attempt<T>(make: () => Content<T>): Content<T> {
   } catch (error) {
     return failing(error);
   }
+}
+
+/** Reads a source and turns its error into fallback content; see {@link errorBoundary}. */
+class Boundary<T> implements AsyncGenerator<T, void, undefined> {
+  /** The open source, once its promise (if any) resolved. */
+  private reader: Reader<T> | null = null;
+  /** The fallback content, once the source failed. */
+  private fallback: AsyncGenerator<T, void, undefined> | null = null;
+  /** Ended, or closed by the consumer. */
+  private done = false;
+
+  constructor(
+    private readonly source: Content<T>,
+    private readonly recover: (error: unknown) => Content<T>,
+  ) {}
+
+  next(): Promise<IteratorResult<T, void>> {
+    if (this.done) return Promise.resolve(DONE);
+    if (this.fallback !== null) return this.fallback.next();
+    if (this.reader !== null) return nextResult(this.reader).then(this.onResult, this.onError);
+    if (isThenable(this.source)) return Promise.resolve(this.source).then(this.open, this.onError);
+    return this.open(this.source);
+  }
+
+  private readonly open = (iterable: AnyIterable<T>): Promise<IteratorResult<T, void>> => {
+    if (this.done) {
+      closeSource(iterable);
+      return Promise.resolve(DONE);
+    }
+    try {
+      this.reader = openReader(iterable);
+    } catch (error) {
+      return this.onError(error);
+    }
+    return this.next();
+  };
+
+  private readonly onResult = (result: IteratorResult<T>): IteratorResult<T, void> => {
+    if (result.done === true) {
+      this.done = true;
+      this.reader = null;
+    }
+    return result;
+  };
+
+  /** The source failed: its place is taken by the fallback content (whose own errors propagate). */
+  private readonly onError = (error: unknown): Promise<IteratorResult<T, void>> => {
+    if (this.done) return Promise.resolve(DONE);
+    this.reader = null;
+    const { sequence, chain } = asyncIterableSequencer<T>();
+    try {
+      chain(this.recover(error));
+    } catch (recoverError) {
+      chain(failing(recoverError));
+    }
+    chain(null);
+    this.fallback = sequence;
+    return sequence.next();
+  };
+
+  return(): Promise<IteratorResult<T, void>> {
+    if (!this.done) {
+      this.done = true;
+      // Not opened yet: close the source itself, so an eager stream does not run for nobody.
+      if (this.reader === null && this.fallback === null) closeSource(this.source);
+      this.reader?.close();
+      this.reader = null;
+      void this.fallback?.return();
+    }
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T, void>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Wraps a stream so that its error becomes fallback content in place instead
+ * of the end of the whole output: the values read before the error stay, then
+ * `recover(error)`'s content follows, and the output goes on with whatever is
+ * chained after. `source` may be a promise of a stream (a rejection is
+ * recovered too). An error thrown by `recover` or its content propagates.
+ * Closing the boundary closes the source, even before it was opened.
+ *
+ * @example
+ * ```ts
+ * chain(errorBoundary(renderComments(post), (error) => [`<p class="error">${describe(error)}</p>`]));
+ * ```
+ */
+export function errorBoundary<T>(source: Content<T>, recover: (error: unknown) => Content<T>): AsyncGenerator<T, void, undefined> {
+  return new Boundary(source, recover);
 }

@@ -68,17 +68,10 @@ export {
   type SerializerConductorOptions,
   type DeserializerConductorOptions,
 } from './wire-streams.ts';
-export {
-  explode,
-  explodeStream,
-  merge,
-  errorBoundary,
-  type Content,
-  type Expand,
-  type ExplodeContext,
-} from './weaver.ts';
+export { explode, explodeStream, merge, type Content, type Expand, type ExplodeContext } from './weaver.ts';
 export {
   fallbackSequencer,
+  errorBoundary,
   type FallbackOptions,
   type ChainWithFallbackOptions,
   type FallbackSequencerReturn,

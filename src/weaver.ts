@@ -1,17 +1,24 @@
 /**
  * The weaver toolkit: small helpers that compose sequencers and conductors
  * into ChainExplode pipelines. Recursive explode (work that discovers work,
- * produced in parallel, read in order), `merge` for independent open chains,
- * and error boundaries. Fallback races live in `fallback.ts`; a weaver's output
- * is a stream, so weaving weavers is chaining one's output into another.
+ * produced in parallel, read in order) and `merge` for independent open
+ * chains. Fallbacks for slow and failed work live in `fallback.ts`. A weaver's
+ * output is a stream, so weaving weavers is chaining one's output into another.
  *
  * @module
  */
 import { ConductorStream } from './conductor.ts';
-import { asyncIterableSequencer, closeSource, type AnyIterable } from './sequencer.ts';
+import { asyncIterableSequencer, type AnyIterable } from './sequencer.ts';
 import { isThenable, openReader, type Reader } from './sources.ts';
 
-/** An iterable, or a promise of one (awaited when the output reaches it). */
+/**
+ * An iterable, or a promise of one (awaited when the output reaches it).
+ *
+ * @example
+ * ```ts
+ * const later: Content<string> = fetch(url).then((response) => response.body!.pipeThrough(new TextDecoderStream()));
+ * ```
+ */
 export type Content<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>>;
 
 /** @internal The result of an ended iterator. */
@@ -57,7 +64,19 @@ export function nextResult<T>(reader: Reader<T>): Promise<IteratorResult<T>> {
 // ---------------------------------------------------------------------------------------------
 // Recursive explode
 
-/** What an {@link Expand} callback gets for one node. */
+/**
+ * What an {@link Expand} callback gets for one node.
+ *
+ * @example
+ * ```ts
+ * const expand: Expand<Dir, string> = async (dir, { chain, explode, signal }) => {
+ *   for await (const entry of opendirLike(dir, { signal })) {
+ *     chain([entry.path]);
+ *     if (entry.isDirectory) explode(entry); // its listing comes right after its name
+ *   }
+ * };
+ * ```
+ */
 export interface ExplodeContext<N, O> {
   /** Appends content to this node's place in the output. */
   chain(content: Content<O>): void;
@@ -73,6 +92,14 @@ export interface ExplodeContext<N, O> {
  * streams chained from here) overlaps with every other node's. The node's output
  * ends when it returns or its promise resolves; a throw or rejection becomes an
  * error at this node's place in the output.
+ *
+ * @example
+ * ```ts
+ * const expand: Expand<Section, string> = async (section, { chain, explode }) => {
+ *   chain([await draft(section)]);
+ *   section.subsections.forEach(explode);
+ * };
+ * ```
  */
 export type Expand<N, O> = (node: N, context: ExplodeContext<N, O>) => void | PromiseLike<void>;
 
@@ -307,104 +334,4 @@ class Merge<T> implements AsyncGenerator<T, void, undefined> {
  */
 export function merge<T>(...sources: AnyIterable<T>[]): AsyncGenerator<T, void, undefined> {
   return new Merge(sources);
-}
-
-// ---------------------------------------------------------------------------------------------
-// error boundary
-
-/** Reads a source and turns its error into fallback content; see {@link errorBoundary}. */
-class Boundary<T> implements AsyncGenerator<T, void, undefined> {
-  /** The open source, once its promise (if any) resolved. */
-  private reader: Reader<T> | null = null;
-  /** The fallback content, once the source failed. */
-  private fallback: AsyncGenerator<T, void, undefined> | null = null;
-  /** Ended, or closed by the consumer. */
-  private done = false;
-
-  constructor(
-    private readonly source: Content<T>,
-    private readonly recover: (error: unknown) => Content<T>,
-  ) {}
-
-  next(): Promise<IteratorResult<T, void>> {
-    if (this.done) return Promise.resolve(DONE);
-    if (this.fallback !== null) return this.fallback.next();
-    if (this.reader !== null) return nextResult(this.reader).then(this.onResult, this.onError);
-    if (isThenable(this.source)) return Promise.resolve(this.source).then(this.open, this.onError);
-    return this.open(this.source);
-  }
-
-  private readonly open = (iterable: AnyIterable<T>): Promise<IteratorResult<T, void>> => {
-    if (this.done) {
-      closeSource(iterable);
-      return Promise.resolve(DONE);
-    }
-    try {
-      this.reader = openReader(iterable);
-    } catch (error) {
-      return this.onError(error);
-    }
-    return this.next();
-  };
-
-  private readonly onResult = (result: IteratorResult<T>): IteratorResult<T, void> => {
-    if (result.done === true) {
-      this.done = true;
-      this.reader = null;
-    }
-    return result;
-  };
-
-  /** The source failed: its place is taken by the fallback content (whose own errors propagate). */
-  private readonly onError = (error: unknown): Promise<IteratorResult<T, void>> => {
-    if (this.done) return Promise.resolve(DONE);
-    this.reader = null;
-    const { sequence, chain } = asyncIterableSequencer<T>();
-    try {
-      chain(this.recover(error));
-    } catch (recoverError) {
-      chain(failing(recoverError));
-    }
-    chain(null);
-    this.fallback = sequence;
-    return sequence.next();
-  };
-
-  return(): Promise<IteratorResult<T, void>> {
-    if (!this.done) {
-      this.done = true;
-      // Not opened yet: close the source itself, so an eager stream does not run for nobody.
-      if (this.reader === null && this.fallback === null) closeSource(this.source);
-      this.reader?.close();
-      this.reader = null;
-      void this.fallback?.return();
-    }
-    return Promise.resolve(DONE);
-  }
-
-  throw(error: unknown): Promise<IteratorResult<T, void>> {
-    void this.return();
-    return Promise.reject(error);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
-
-/**
- * Wraps a stream so that its error becomes fallback content in place instead
- * of the end of the whole output: the values read before the error stay, then
- * `recover(error)`'s content follows, and the output goes on with whatever is
- * chained after. `source` may be a promise of a stream (a rejection is
- * recovered too). An error thrown by `recover` or its content propagates.
- * Closing the boundary closes the source, even before it was opened.
- *
- * @example
- * ```ts
- * chain(errorBoundary(renderComments(post), (error) => [`<p class="error">${describe(error)}</p>`]));
- * ```
- */
-export function errorBoundary<T>(source: Content<T>, recover: (error: unknown) => Content<T>): AsyncGenerator<T, void, undefined> {
-  return new Boundary(source, recover);
 }

@@ -2,9 +2,9 @@
 // weaving weavers. Timing is only ever checked as a ratio with a generous bound.
 import { describe, expect, test } from 'vitest';
 import { ConductorStream, toReadableStream } from '../../src/conductor.ts';
-import { fallbackSequencer } from '../../src/fallback.ts';
+import { errorBoundary, fallbackSequencer } from '../../src/fallback.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
-import { errorBoundary, explode, explodeStream, merge, type Expand } from '../../src/weaver.ts';
+import { explode, explodeStream, merge, type Expand } from '../../src/weaver.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
