@@ -1,2 +1,0 @@
-import { expect, test } from 'vitest';
-test('browser project runs in chromium', () => { expect(navigator.userAgent).toContain('Chrome'); });
