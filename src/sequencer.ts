@@ -156,6 +156,11 @@ class Cursor<T> {
       this.stack.push(relay);
       return;
     }
+    // A sequence already being read further down this very stack would wait on itself forever.
+    const branded = (source as { [SEQUENCE_BRAND]?: unknown })[SEQUENCE_BRAND];
+    if (branded !== undefined && this.stack.includes(branded as Relay<T>)) {
+      throw new TypeError('a sequence was chained into itself through another sequence (a cycle)');
+    }
     this.reader = openReader(source);
   }
 

@@ -868,3 +868,22 @@ describe('nesting', () => {
     expect(await collect(sequence)).toEqual([2]);
   });
 });
+
+describe('cycles', () => {
+  test('a sequence chained into itself through another sequence errors instead of hanging', async () => {
+    const a = asyncIterableSequencer<number>();
+    const b = asyncIterableSequencer<number>();
+    a.chain([1]);
+    a.chain(b.sequence);
+    a.chain(null);
+    b.chain([2]);
+    b.chain(a.sequence);
+    b.chain(null);
+    const seen: number[] = [];
+    const error = await (async () => {
+      for await (const v of a.sequence) seen.push(v);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([1, 2]);
+    expect(error).toBeInstanceOf(TypeError);
+  });
+});
