@@ -18,7 +18,8 @@ import type { BridgeLimits } from './limits.ts';
 
 /** Where the deserializer sends credit and cancel frames. */
 export interface ControlSink {
-  send(frame: Frame): void;
+  /** Queues a frame; `urgent` sends it now. */
+  send(frame: Frame, urgent?: boolean): void;
 }
 
 /** This side's windows as a consumer (what its hello announced). */
@@ -91,7 +92,8 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
 
   private take(): IteratorResult<T, undefined> {
     const chunk = this.chunks[0]!;
-    const value = chunk.values[chunk.index++] as T;
+    const value = chunk.values[chunk.index] as T;
+    chunk.values[chunk.index++] = undefined; // read values are the reader's, not the buffer's
     this.unackedItems++;
     if (chunk.index === chunk.values.length) {
       this.chunks.shift();
@@ -112,7 +114,8 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     this.granted += this.unackedItems;
     this.unackedItems = 0;
     this.unackedBytes = 0;
-    this.owner.sink.send(frame);
+    // A reader waiting now wants its credit to leave at once, not after this macrotask.
+    this.owner.sink.send(frame, active);
   }
 
   next(): Promise<IteratorResult<T, undefined>> {

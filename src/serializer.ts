@@ -19,8 +19,11 @@ import { isReadableStream, isThenable, openReader, type Reader } from './sources
 export interface FrameSink {
   /** Appends a control frame. */
   send(frame: Frame): void;
-  /** Appends one item of stream `s` (batched with its neighbours), with buffers to transfer. */
-  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined): void;
+  /**
+   * Appends one item of stream `s` (batched with its neighbours), with buffers
+   * to transfer; `urgent` asks for the batch to leave now (a call's first item).
+   */
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent?: boolean): void;
   /** True while the endpoint is congested (socket `bufferedAmount` high). */
   readonly congested: boolean;
   /** Resolves when the endpoint is no longer congested. */
@@ -39,6 +42,8 @@ export interface PeerWindows {
 
 /** Settings of a serializer. */
 export interface SerializerSettings {
+  /** The wire carries text (sockets): producers then honour the endpoint's `bufferedAmount`. */
+  textWire?: boolean;
   /** Transfer ArrayBuffers found in values instead of copying them (clone wires only). */
   transfer: boolean;
   /** Deepest value nesting walked. */
@@ -75,6 +80,8 @@ class Outgoing {
   relay: Relay<unknown> | null = null;
   /** For `seq`: sub-streams opened by this chain, cancelled with it. */
   children: Outgoing[] | null = null;
+  /** A stream of a call's arguments or result whose first item has not left yet: it is flushed at once. */
+  urgent = false;
   constructor(
     readonly id: number,
     readonly kind: StreamKind,
@@ -95,6 +102,8 @@ interface Walk {
   children: Outgoing[] | null;
   /** Streams opened by this walk, closed again if the walk fails half-way. */
   opened: Outgoing[];
+  /** The value is a call's arguments or result (not an item of a stream). */
+  topLevel: boolean;
 }
 
 function streamKind(value: object): StreamKind | null {
@@ -103,6 +112,61 @@ function streamKind(value: object): StreamKind | null {
   if (isThenable(value)) return 'p';
   if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return 'it';
   return null;
+}
+
+/**
+ * The estimated size of a flat item (a primitive, or a plain object or array
+ * of primitives), or -1 when it needs the full walk. Most stream items are
+ * flat: this keeps the walk, its allocations and its path bookkeeping off the
+ * per-item path.
+ */
+function flatSize(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length + 2;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return 8;
+    case 'object':
+      break;
+    default:
+      return -1;
+  }
+  if (value === null) return 8;
+  const isArray = Array.isArray(value);
+  if (!isArray) {
+    const proto = Object.getPrototypeOf(value);
+    if ((proto !== Object.prototype && proto !== null) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
+  }
+  const keys = isArray ? null : Object.keys(value);
+  const length = keys === null ? (value as unknown[]).length : keys.length;
+  if (length > 32) return -1;
+  let size = 16;
+  for (let i = 0; i < length; i++) {
+    const child = keys === null ? (value as unknown[])[i] : (value as Record<string, unknown>)[keys[i]!];
+    switch (typeof child) {
+      case 'string':
+        size += child.length + 2;
+        break;
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        size += 8;
+        break;
+      case 'object':
+        if (child === null) {
+          size += 8;
+          break;
+        }
+        return -1;
+      default:
+        return -1;
+    }
+  }
+  return size;
 }
 
 function isPlainContainer(value: object): boolean {
@@ -144,10 +208,14 @@ export class Serializer {
   /** Streams that ended while the consumer still holds some of their bytes: kept until returned. */
   private readonly draining = new Map<number, Outgoing>();
 
+  private readonly textWire: boolean;
+
   constructor(
     private readonly sink: FrameSink,
     private readonly settings: SerializerSettings,
-  ) {}
+  ) {
+    this.textWire = settings.textWire ?? false;
+  }
 
   /** Sets the consumer's windows (from its hello) and lets every waiting stream start. */
   setPeerWindows(peer: PeerWindows): void {
@@ -164,8 +232,8 @@ export class Serializer {
    * an outgoing stream for each. Throws `SerializationError` for functions and
    * symbols, `LimitExceededError` past `maxDepth`.
    */
-  encode(value: unknown, onCancel?: (reason: unknown) => void, children: Outgoing[] | null = null): EncodedValue {
-    const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [] };
+  encode(value: unknown, onCancel?: (reason: unknown) => void, children: Outgoing[] | null = null, topLevel = true): EncodedValue {
+    const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel };
     let data: unknown;
     try {
       data = this.walk(value, walk, 0);
@@ -199,6 +267,7 @@ export class Serializer {
     const kind = streamKind(value);
     if (kind !== null) {
       const out = this.open(kind, value, w.onCancel);
+      out.urgent = w.topLevel;
       w.children?.push(out);
       w.opened.push(out);
       (w.refs ??= []).push([w.path.slice(), kind, out.id]);
@@ -289,18 +358,18 @@ export class Serializer {
       if (out.kind === 'p') {
         const value = await (out.source as PromiseLike<unknown>);
         while (!out.closed && !this.canSend(out)) await new Promise<void>((r) => (out.resume = r));
-        if (!out.closed) this.emit(out, value);
+        if (!out.closed) await this.emit(out, value);
       } else {
         const reader = out.reader!;
         for (;;) {
           while (!out.closed && !this.canSend(out)) await new Promise<void>((r) => (out.resume = r));
           if (out.closed) return;
-          if (this.sink.congested) await this.sink.drained();
+          if (this.textWire && this.sink.congested) await this.sink.drained();
           const next = reader.next();
           const result = isThenable(next) ? await next : next;
           if (out.closed) return;
           if (result.done) break;
-          this.emit(out, result.value);
+          await this.emit(out, result.value);
         }
       }
       if (!out.closed) {
@@ -316,13 +385,20 @@ export class Serializer {
     }
   }
 
-  private emit(out: Outgoing, value: unknown): void {
-    const encoded = this.encode(value, undefined, out.children);
+  /** Encodes and sends one item; an item larger than the byte credit left waits until it fits. */
+  private async emit(out: Outgoing, value: unknown): Promise<void> {
+    const size = flatSize(value);
+    const encoded = size >= 0 ? { data: value, refs: undefined, bytes: size, transfer: undefined } : this.encode(value, undefined, out.children, false);
+    // The byte window holds: only an item alone in flight may exceed it (else it could never be sent).
+    while (!out.closed && encoded.bytes > out.creditBytes && out.inflight > 0) await new Promise<void>((r) => (out.resume = r));
+    if (out.closed) return;
     out.credit--;
     out.creditBytes -= encoded.bytes;
     out.inflight += encoded.bytes;
     this.inflight += encoded.bytes;
-    this.sink.sendItem(out.id, encoded.data, encoded.refs, encoded.bytes, encoded.transfer);
+    const urgent = out.urgent;
+    out.urgent = false;
+    this.sink.sendItem(out.id, encoded.data, encoded.refs, encoded.bytes, encoded.transfer, urgent);
   }
 
   /**

@@ -110,6 +110,14 @@ export class Session implements FrameSink {
   private queue: Frame[] = [];
   private transfer: Transferable[] = [];
   private batchItems = 0;
+  /**
+   * Items after which a batch is flushed at once: `maxBatchItems`, capped at
+   * half the peer's window so that at least two messages are in flight. With
+   * one window-sized message the producer would wait while the consumer
+   * decodes and reads it, and the two sides would take turns instead of
+   * overlapping (measured over a WebSocket: 0.55x -> 0.7x raw at the default window).
+   */
+  private batchLimit: number;
   private flushScheduled = false;
   private nextCallId = 0;
   /** Calls this side made, waiting for a result. */
@@ -129,13 +137,14 @@ export class Session implements FrameSink {
     this.codec = options.codec ?? (endpoint.wire === 'text' ? defaultTextCodec : structuredCloneCodec);
     this.limits = resolveOptions(DEFAULT_LIMITS, options.limits, 'limits');
     this.flow = resolveOptions(DEFAULT_FLOW, options.flow, 'flow');
+    this.batchLimit = this.flow.maxBatchItems;
     this.handlers = options.handlers;
     const errors: ErrorPolicy = (this.errors = {
       keepStacks: options.keepStacks ?? this.codec.wire === 'clone',
       classes: new Map((options.errorClasses ?? []).map((cls) => [cls.name, cls])),
     });
     const transfer = (options.transfer ?? true) && this.codec.wire === 'clone';
-    this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors });
+    this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors, textWire: this.codec.wire === 'text' });
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     endpoint.addEventListener('message', this.onMessage);
@@ -184,19 +193,22 @@ export class Session implements FrameSink {
     if (this.state !== CONNECTING) return;
     this.state = OPEN;
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.batchLimit = Math.max(1, Math.min(this.flow.maxBatchItems, Math.floor(frame.w / 2)));
     this.serializer.setPeerWindows({ w: frame.w, wb: frame.wb, sb: frame.sb });
     if (this.queue.length > 0) this.scheduleFlush();
   }
 
   // ---- FrameSink -------------------------------------------------------
 
-  send(frame: Frame): void {
+  /** Queues a frame for the next batch; `urgent` sends the batch now (a reader is waiting on it). */
+  send(frame: Frame, urgent = false): void {
     if (this.state === CLOSED) return;
     this.queue.push(frame);
-    this.scheduleFlush();
+    if (urgent && this.state === OPEN) this.flush();
+    else this.scheduleFlush();
   }
 
-  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined): void {
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false): void {
     if (this.state === CLOSED) return;
     const last = this.queue[this.queue.length - 1];
     let frame = last !== undefined && last.t === 'items' && last.s === s ? last : undefined;
@@ -208,7 +220,7 @@ export class Session implements FrameSink {
     frame.p.push(data);
     frame.b += bytes;
     if (transfer !== undefined) for (const t of transfer) if (!this.transfer.includes(t)) this.transfer.push(t);
-    if (++this.batchItems >= this.flow.maxBatchItems && this.state === OPEN) this.flush();
+    if ((urgent || ++this.batchItems >= this.batchLimit) && this.state === OPEN) this.flush();
     else this.scheduleFlush();
   }
 
