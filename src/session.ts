@@ -118,6 +118,13 @@ export class Session implements FrameSink {
    * overlapping (measured over a WebSocket: 0.55x -> 0.7x raw at the default window).
    */
   private batchLimit: number;
+  /** Estimated bytes in the batch being built. */
+  private batchBytes = 0;
+  /**
+   * Bytes after which a batch is flushed at once: a quarter of the peer's byte
+   * window, so large items (64 KiB buffers) keep several messages in flight too.
+   */
+  private batchByteLimit = Infinity;
   private flushScheduled = false;
   private nextCallId = 0;
   /** Calls this side made, waiting for a result. */
@@ -194,6 +201,7 @@ export class Session implements FrameSink {
     this.state = OPEN;
     for (const t of this.timers.splice(0)) clearTimeout(t);
     this.batchLimit = Math.max(1, Math.min(this.flow.maxBatchItems, Math.floor(frame.w / 2)));
+    this.batchByteLimit = Math.max(1, Math.floor(frame.wb / 4));
     this.serializer.setPeerWindows({ w: frame.w, wb: frame.wb, sb: frame.sb });
     if (this.queue.length > 0) this.scheduleFlush();
   }
@@ -220,7 +228,8 @@ export class Session implements FrameSink {
     frame.p.push(data);
     frame.b += bytes;
     if (transfer !== undefined) for (const t of transfer) if (!this.transfer.includes(t)) this.transfer.push(t);
-    if ((urgent || ++this.batchItems >= this.batchLimit) && this.state === OPEN) this.flush();
+    this.batchBytes += bytes;
+    if ((urgent || ++this.batchItems >= this.batchLimit || this.batchBytes >= this.batchByteLimit) && this.state === OPEN) this.flush();
     else this.scheduleFlush();
   }
 
@@ -249,6 +258,7 @@ export class Session implements FrameSink {
     this.queue = [];
     this.transfer = [];
     this.batchItems = 0;
+    this.batchBytes = 0;
     try {
       this.post(frames, transfer);
     } catch (error) {
