@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { agentCount } from './cli.ts';
-import { helpText, parseCli, type CliOptions } from './cli.ts';
+import { agentCount, helpText, parseCli, type CliOptions } from './cli.ts';
 import { WorkerPool } from './pool.ts';
 import { loadPrompts } from './prompts.ts';
 import { sequentialDocument } from './sequential.ts';
@@ -75,7 +74,8 @@ async function run(options: CliOptions): Promise<number> {
     const summary = summarize(telemetry, m.kind === 'sim' ? { startupMs: m.startupMs ?? 0, tokensPerSecond: m.tokensPerSecond ?? 0 } : undefined);
     if (interrupted) {
       const stopped = pool === undefined || (await settle(pool));
-      log(`\ninterrupted after ${(telemetry.now() / 1000).toFixed(1)} s: the document above is what was written; ${stopped ? 'every agent stopped' : 'agents still stopping'}, workers terminated`);
+      const agents = stopped ? 'every agent stopped' : 'some agents were still stopping';
+      log(`\ninterrupted after ${(telemetry.now() / 1000).toFixed(1)} s: the document so far went to stdout; ${agents}; the workers are terminated`);
     }
     log(`\n${formatSummary(summary, { workers: pool === undefined ? 'none (sequential)' : String(pool.size) })}`);
     return interrupted ? EXIT_INTERRUPTED : 0;

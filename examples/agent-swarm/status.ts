@@ -71,7 +71,7 @@ export class DocumentWriter {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** The cached status text, rebuilt at most every REFRESH_MS. */
   private text = '';
-  /** Display width of the document's current line so far (mode `below`). */
+  /** Display width of the document's current line so far (when stdout is a terminal). */
   private lineWidth = 0;
   /** The status line is on screen. */
   private shown = false;
@@ -95,19 +95,20 @@ export class DocumentWriter {
     this.telemetry.output();
     if (this.mode === 'below') this.erase();
     const ok = this.out.write(text);
-    if (this.mode === 'below') {
+    if (this.out.isTTY) {
       const newline = text.lastIndexOf('\n');
       this.lineWidth = newline === -1 ? this.lineWidth + displayWidth(text, this.lineWidth) : displayWidth(text.slice(newline + 1));
-      this.draw();
     }
+    if (this.mode === 'below') this.draw();
     if (!ok) await once(this.out, 'drain');
   }
 
-  /** Removes the status line for good (before the summary). */
+  /** Removes the status line for good (before the summary); on a terminal, ends the document's last line. */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
     this.erase();
+    if (this.out.isTTY && this.lineWidth > 0) this.out.write('\n');
   }
 
   private refresh(): void {
