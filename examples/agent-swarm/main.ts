@@ -75,7 +75,8 @@ async function run(options: CliOptions): Promise<number> {
     if (interrupted) {
       const stopped = pool === undefined || (await settle(pool));
       const agents = stopped ? 'every agent stopped' : 'some agents were still stopping';
-      log(`\ninterrupted after ${(telemetry.now() / 1000).toFixed(1)} s: the document so far went to stdout; ${agents}; the workers are terminated`);
+      const workers = pool === undefined ? '' : '; the workers are terminated';
+      log(`\ninterrupted after ${(telemetry.now() / 1000).toFixed(1)} s: the document so far went to stdout; ${agents}${workers}`);
     }
     log(`\n${formatSummary(summary, { workers: pool === undefined ? 'none (sequential)' : String(pool.size) })}`);
     return interrupted ? EXIT_INTERRUPTED : 0;
