@@ -115,7 +115,9 @@ export class Session implements FrameSink {
    * half the peer's window so that at least two messages are in flight. With
    * one window-sized message the producer would wait while the consumer
    * decodes and reads it, and the two sides would take turns instead of
-   * overlapping (measured over a WebSocket: 0.55x -> 0.7x raw at the default window).
+   * overlapping. (Over a WebSocket with a 256-item window, a same-run A/B
+   * showed no clear gain, 0.66x capped vs 0.69x uncapped: there the window must
+   * cover the round trip; bench/websocket.ts.)
    */
   private batchLimit: number;
   /** Estimated bytes in the batch being built. */
