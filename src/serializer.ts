@@ -369,7 +369,8 @@ export class Serializer {
           const result = isThenable(next) ? await next : next;
           if (out.closed) return;
           if (result.done) break;
-          await this.emit(out, result.value);
+          const waiting = this.emit(out, result.value);
+          if (waiting !== undefined) await waiting; // only when the byte credit is short: no await per item
         }
       }
       if (!out.closed) {
@@ -385,12 +386,25 @@ export class Serializer {
     }
   }
 
-  /** Encodes and sends one item; an item larger than the byte credit left waits until it fits. */
-  private async emit(out: Outgoing, value: unknown): Promise<void> {
+  /**
+   * Encodes and sends one item. An item larger than the byte credit left waits
+   * until it fits (returns the promise to await); otherwise it leaves at once.
+   */
+  private emit(out: Outgoing, value: unknown): Promise<void> | undefined {
     const size = flatSize(value);
     const encoded = size >= 0 ? { data: value, refs: undefined, bytes: size, transfer: undefined } : this.encode(value, undefined, out.children, false);
     // The byte window holds: only an item alone in flight may exceed it (else it could never be sent).
+    if (encoded.bytes > out.creditBytes && out.inflight > 0) return this.emitWhenCredited(out, encoded);
+    this.sendEncoded(out, encoded);
+    return undefined;
+  }
+
+  private async emitWhenCredited(out: Outgoing, encoded: EncodedValue): Promise<void> {
     while (!out.closed && encoded.bytes > out.creditBytes && out.inflight > 0) await new Promise<void>((r) => (out.resume = r));
+    this.sendEncoded(out, encoded);
+  }
+
+  private sendEncoded(out: Outgoing, encoded: EncodedValue): void {
     if (out.closed) return;
     out.credit--;
     out.creditBytes -= encoded.bytes;
