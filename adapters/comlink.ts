@@ -23,11 +23,23 @@ function isStreamLike(value: unknown): value is AsyncIterable<unknown> | Readabl
   return isReadableStream(value) || typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
-/** Reads a stream served on `port`, then closes the private session, however reading ends. */
-async function* readRemote(port: MessagePort): AsyncGenerator<unknown, void, undefined> {
+/** Closes the private session of a received stream that was dropped without being read to the end. */
+const unread =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Session>((session) => session.close()) : null;
+
+/** Reads a stream served on `port`: the call starts at once (the producer runs ahead under credit). */
+function readRemote(port: MessagePort): AsyncGenerator<unknown, void, undefined> {
   const session = new Session(port as never);
+  const opened = session.remote<StreamOpener>().open();
+  opened.catch(() => {}); // surfaced by the first next(), if anyone reads
+  const stream = readToEnd(session, opened);
+  unread?.register(stream, session);
+  return stream;
+}
+
+async function* readToEnd(session: Session, opened: Promise<AsyncIterable<unknown>>): AsyncGenerator<unknown, void, undefined> {
   try {
-    yield* await session.remote<StreamOpener>().open();
+    yield* await opened;
   } finally {
     session.close();
   }
