@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ProtocolError, VersionMismatchError } from './errors.ts';
+import { LimitExceededError, ProtocolError, VersionMismatchError } from './errors.ts';
 import type { BridgeLimits } from './limits.ts';
 
 /** The protocol version this build speaks. A peer with another one is refused at the handshake. */
@@ -123,7 +123,9 @@ export function checkRefs(refs: unknown, limits: BridgeLimits): Ref[] {
   for (const ref of refs) {
     if (!Array.isArray(ref) || ref.length !== 3) fail('a ref must be [path, kind, id]');
     const [path, kind, id] = ref as unknown[];
-    if (!Array.isArray(path) || path.length > limits.maxDepth) fail('a ref path must be an array within maxDepth');
+    if (!Array.isArray(path)) fail('a ref path must be an array');
+    // A limit like the serializer's own maxDepth, so it fails as one (found by test/node/fuzz.test.ts).
+    if (path.length > limits.maxDepth) throw new LimitExceededError('maxDepth', path.length, limits.maxDepth);
     for (const key of path) {
       if (typeof key === 'number') {
         if (!Number.isSafeInteger(key) || key < 0) fail('a ref path index must be a non-negative integer');
@@ -204,12 +206,16 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
 /**
  * Validates a whole message: our envelope, the version, the batch size and
  * every frame. Throws `VersionMismatchError` for another version of this
- * protocol and `ProtocolError` for anything else.
+ * protocol, `LimitExceededError` past `maxFramesPerMessage` or a ref path
+ * deeper than `maxDepth`, and `ProtocolError` for anything else.
  */
 export function decodeMessage(raw: unknown, limits: BridgeLimits): WireMessage {
   if (!isRecord(raw) || !Array.isArray(raw.f)) fail('a message must be an object { v, f: Frame[] }');
   if (raw.v !== PROTOCOL_VERSION) throw new VersionMismatchError(PROTOCOL_VERSION, raw.v);
-  if (raw.f.length > limits.maxFramesPerMessage) fail(`too many frames in one message: ${raw.f.length}`);
+  // Past a configured limit is a LimitExceededError, as limits.ts promises (found by test/node/fuzz.test.ts).
+  if (raw.f.length > limits.maxFramesPerMessage) {
+    throw new LimitExceededError('maxFramesPerMessage', raw.f.length, limits.maxFramesPerMessage);
+  }
   for (const frame of raw.f) decodeFrame(frame, limits);
   return raw as unknown as WireMessage;
 }
