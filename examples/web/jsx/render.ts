@@ -2,8 +2,9 @@
  * Renders an element tree to a stream of HTML chunks. Every component starts
  * the moment it is discovered, so siblings and cousins render in parallel;
  * the HTML still comes out in tree order (each component's output is chained
- * in its place on a sequencer). Each component is wrapped in an error
- * boundary, so a failure renders a fallback in place and the rest goes on.
+ * in its place on a sequencer). Each component, and each promise or async
+ * iterable among the children, has its own error boundary, so a failure
+ * renders a fallback in its place and the rest goes on.
  *
  * @module
  */
@@ -156,18 +157,17 @@ function emitElement(element: Element, scope: Scope, out: Writer): void {
 }
 
 function emitIntrinsic(tag: string, props: Readonly<Record<string, unknown>>, scope: Scope, out: Writer): void {
-  out.write(`<${checkTagName(tag)}${attributesText(props)}>`);
   const children = props.children as Child;
-  const lower = tag.toLowerCase();
-  if (VOID_ELEMENTS.has(lower)) {
-    if (children !== undefined && children !== null) throw new TypeError(`<${tag}> is a void element and cannot have children`);
-    return;
-  }
-  if (RAW_TEXT_ELEMENTS.has(lower)) {
+  const lower = checkTagName(tag).toLowerCase();
+  const empty = children === undefined || children === null;
+  if (VOID_ELEMENTS.has(lower) && !empty) throw new TypeError(`<${tag}> is a void element and cannot have children`);
+  if (RAW_TEXT_ELEMENTS.has(lower) && !empty) {
     // Text in <script>/<style> ends at the first `</script` whatever the escaping: only trusted markup goes there.
-    if (children !== undefined && children !== null && !isRaw(children)) throw new TypeError(`<${tag}> takes raw() content only`);
-    if (isRaw(children) && children.html.toLowerCase().includes(`</${lower}`)) throw new TypeError(`raw() content of <${tag}> closes its tag`);
+    if (!isRaw(children)) throw new TypeError(`<${tag}> takes raw() content only`);
+    if (children.html.toLowerCase().includes(`</${lower}`)) throw new TypeError(`raw() content of <${tag}> closes its tag`);
   }
+  out.write(`<${tag}${attributesText(props)}>`);
+  if (VOID_ELEMENTS.has(lower)) return;
   emit(children, scope, out);
   out.write(`</${tag}>`);
 }
