@@ -36,7 +36,10 @@ interface Chunk {
   values: unknown[];
   /** Local streams inside each value (iterables, ReadableStreams, promises, sequences), by index, to close if the value is never read. */
   nested: Map<number, unknown[]> | undefined;
+  /** Bytes the producer declared (`b`): returned to it as credit. */
   bytes: number;
+  /** Bytes counted against `maxBufferedBytesPerStream`: at least `bytes`, more if the wire showed more. */
+  charge: number;
   index: number;
 }
 
@@ -50,8 +53,14 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
   granted: number;
   /** Items received in total. */
   received = 0;
-  /** Estimated bytes buffered here. */
+  /** Estimated bytes buffered here, as the producer declared them. */
   buffered = 0;
+  /**
+   * Bytes buffered here as counted against `maxBufferedBytesPerStream`: on a
+   * text wire, what the items really took when a producer understates `b`
+   * (test/node/limits.test.ts). Credit still returns the declared bytes.
+   */
+  private charged = 0;
   private unackedItems = 0;
   private unackedBytes = 0;
   private markedActive = false;
@@ -76,13 +85,14 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     return this.ended || this.failure !== null || this.cancelled;
   }
 
-  push(frame: ItemsFrame, nested: Map<number, unknown[]> | undefined): void {
+  push(frame: ItemsFrame, nested: Map<number, unknown[]> | undefined, charge = frame.b): void {
     this.received += frame.p.length;
     this.buffered += frame.b;
+    this.charged += charge;
     if (this.received > this.granted) throw new ProtocolError(`stream ${this.id} sent past its credit`);
     const max = this.owner.limits.maxBufferedBytesPerStream;
-    if (this.buffered > max) throw new LimitExceededError('maxBufferedBytesPerStream', this.buffered, max);
-    this.chunks.push({ values: frame.p, nested, bytes: frame.b, index: 0 });
+    if (this.charged > max) throw new LimitExceededError('maxBufferedBytesPerStream', this.charged, max);
+    this.chunks.push({ values: frame.p, nested, bytes: frame.b, charge, index: 0 });
     const waiter = this.waiter;
     if (waiter !== null) {
       this.waiter = null;
@@ -98,6 +108,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     if (chunk.index === chunk.values.length) {
       this.chunks.shift();
       this.buffered -= chunk.bytes;
+      this.charged -= chunk.charge;
       this.unackedBytes += chunk.bytes;
     }
     const w = this.owner.windows;
@@ -203,6 +214,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
       }
     }
     this.buffered = 0;
+    this.charged = 0;
   }
 }
 
@@ -324,8 +336,12 @@ export class Deserializer {
     return sequence;
   }
 
-  /** Frames from the producer about stream `frame.s`. */
-  onItems(frame: ItemsFrame): void {
+  /**
+   * Frames from the producer about stream `frame.s`. `wireBytes` is what the
+   * items took on the wire when the session knows it (text wires), charged
+   * when it exceeds the declared `b`.
+   */
+  onItems(frame: ItemsFrame, wireBytes = 0): void {
     const incoming = this.lookup(frame.s);
     if (incoming === undefined) return;
     let nested: Map<number, unknown[]> | undefined;
@@ -337,7 +353,7 @@ export class Deserializer {
         nested.set(index, streams);
       }
     }
-    incoming.push(frame, nested);
+    incoming.push(frame, nested, Math.max(frame.b, wireBytes));
   }
 
   onEnd(s: number): void {

@@ -14,7 +14,11 @@ export interface BridgeLimits {
    * Default 16 MiB.
    */
   maxFrameBytes: number;
-  /** Most frames in one incoming message. Stops a batch that takes seconds to dispatch. Default 4,096. */
+  /**
+   * Most frames in one incoming message. Stops a batch that takes seconds to
+   * dispatch. Outgoing batches are split to the same size, so two sessions
+   * with equal limits never refuse each other's batches. Default 4,096.
+   */
   maxFramesPerMessage: number;
   /**
    * Deepest nesting of a value (objects, arrays, stream paths). Stops stack
@@ -25,7 +29,9 @@ export interface BridgeLimits {
   maxOpenStreams: number;
   /**
    * Bytes a single incoming stream may have buffered here. A peer that sends
-   * past the credit it was given hits this. Default 8 MiB.
+   * past the credit it was given hits this. On text wires the bytes counted
+   * are at least what the items took on the wire, so a producer cannot
+   * understate them; keep it a few times `windowBytes`. Default 8 MiB.
    */
   maxBufferedBytesPerStream: number;
   /** Calls the peer may have pending on this side. Stops call flooding. Default 1,000. */

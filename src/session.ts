@@ -128,6 +128,8 @@ export class Session implements FrameSink {
    */
   private batchByteLimit = Infinity;
   private flushScheduled = false;
+  /** Text length of the message being dispatched, per item in it (0 on clone wires). */
+  private wireBytesPerItem = 0;
   private nextCallId = 0;
   /** Calls this side made, waiting for a result. */
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
@@ -261,10 +263,18 @@ export class Session implements FrameSink {
     this.transfer = [];
     this.batchItems = 0;
     this.batchBytes = 0;
+    const max = this.limits.maxFramesPerMessage;
+    let sent = 0;
     try {
-      this.post(frames, transfer);
+      if (frames.length <= max) this.post(frames, transfer);
+      else {
+        // The peer refuses a batch of more than its maxFramesPerMessage (its hello does not say how
+        // many; ours stands in): split it. Buffers move with the last part, so earlier parts that
+        // hold them copy instead of finding them detached (test/node/limits.test.ts).
+        for (; sent < frames.length; sent += max) this.post(frames.slice(sent, sent + max), sent + max >= frames.length ? transfer : []);
+      }
     } catch (error) {
-      this.recoverFlush(frames, error);
+      this.recoverFlush(sent === 0 ? frames : frames.slice(sent), error);
     }
   }
 
@@ -307,6 +317,9 @@ export class Session implements FrameSink {
     } catch (error) {
       return this.violation(error);
     }
+    // What the items of this message really took on a text wire: charged against
+    // maxBufferedBytesPerStream when a producer understates `b` (test/node/limits.test.ts).
+    this.wireBytesPerItem = typeof event.data === 'string' ? wireBytesPerItem(event.data, message) : 0;
     try {
       for (const frame of message.f) {
         if (this.state === CLOSED) return;
@@ -343,7 +356,7 @@ export class Session implements FrameSink {
       case 'fail':
         return this.settleCall(frame.id, this.deserializer.reviveError(frame.e), true);
       case 'items':
-        return this.deserializer.onItems(frame);
+        return this.deserializer.onItems(frame, frame.p.length * this.wireBytesPerItem);
       case 'end':
         return this.deserializer.onEnd(frame.s);
       case 'error':
@@ -486,6 +499,13 @@ export class Session implements FrameSink {
     }
     this.resolveClosed(error);
   }
+}
+
+/** A text message's length shared among its items (0 when it carries none): one pass over its frames. */
+function wireBytesPerItem(text: string, message: WireMessage): number {
+  let items = 0;
+  for (const frame of message.f) if (frame.t === 'items') items += frame.p.length;
+  return items === 0 ? 0 : text.length / items;
 }
 
 /** Finds a callable handler without reaching `Object.prototype` (`constructor`, `toString`, `__proto__`...). */
