@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { linkTrace, markPlumbing } from './relay.ts';
 import { asyncIterableSequencer, type AnyIterable, type Chain } from './sequencer.ts';
 import { isReadableStream, isThenable } from './sources.ts';
 
@@ -45,6 +46,11 @@ export interface ConductorStreamOptions<I, O> {
    * it settles, if it did not end it itself. Left out, the output simply ends.
    */
   finish?(chain: Chain<O>): void | PromiseLike<void>;
+  /**
+   * Names the conductor in traces and plan paths (see `startTrace`). Default:
+   * the subclass's name, else `ConductorStream`.
+   */
+  label?: string;
 }
 
 /**
@@ -106,10 +112,10 @@ class Conduction<I, O> {
   constructor(private readonly options: ConductorStreamOptions<I, O>) {
     const { sequence, chain } = asyncIterableSequencer<O>();
     this.sequence = sequence;
-    this.chain = (source) => {
+    this.chain = (source, options) => {
       // Ending the output while input may still come is TransformStream's terminate(): stop the source now.
       if (source === null && this.state === State.Open) this.terminate();
-      chain(source);
+      chain(source, options);
     };
   }
 
@@ -282,7 +288,7 @@ export class ConductorStream<I, O> {
       throw new TypeError(`ConductorStream: options.transform must be a function, got ${typeof options?.transform}`);
     }
     const c = new Conduction<I, O>(options);
-    this.readable = new ReadableStream<O>(
+    const readable = new ReadableStream<O>(
       {
         start: (controller) => {
           c.readableController = controller;
@@ -292,6 +298,15 @@ export class ConductorStream<I, O> {
       },
       { highWaterMark: READABLE_HIGH_WATER_MARK },
     );
+    this.readable = readable;
+    // Traced, the conductor is the node of its output sequence; chaining the readable adopts it.
+    const node = linkTrace(readable, c.sequence);
+    if (node !== null) {
+      node.kind = 'conductor';
+      if (options.label !== undefined) node.name(options.label);
+      else if (new.target !== ConductorStream) node.name(new.target.name);
+      else node.label = 'ConductorStream';
+    }
     this.writable = new WritableStream<I>({ start: c.start, write: c.write, close: c.close, abort: c.abort });
   }
 }
@@ -346,9 +361,10 @@ export type DelegateStreamOptions<I, O> = ConductorStreamOptions<I, O>;
 export function toReadableStream<T>(source: AnyIterable<T> | PromiseLike<AnyIterable<T>>): ReadableStream<T> {
   if (isReadableStream(source)) return source as ReadableStream<T>;
   const { sequence, chain } = asyncIterableSequencer<T>();
+  markPlumbing(sequence);
   chain(source);
   chain(null);
-  return new ReadableStream<T>(
+  const stream = new ReadableStream<T>(
     {
       pull: (controller) =>
         sequence.next().then((result) => (result.done === true ? controller.close() : controller.enqueue(result.value))),
@@ -356,4 +372,7 @@ export function toReadableStream<T>(source: AnyIterable<T> | PromiseLike<AnyIter
     },
     { highWaterMark: 0 },
   );
+  const node = linkTrace(stream, sequence);
+  if (node !== null) node.label = 'toReadableStream';
+  return stream;
 }

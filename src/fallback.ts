@@ -15,7 +15,9 @@ import {
   type AsyncIterableSequencerReturn,
   type Chain,
 } from './sequencer.ts';
+import { attachTrace, linkTrace, markPlumbing } from './relay.ts';
 import { assertChainable, isThenable, openReader, type Reader } from './sources.ts';
+import { HIDDEN } from './trace-core.ts';
 import { DONE, failing, nextResult, onClose, type Content } from './weaver.ts';
 
 /**
@@ -54,6 +56,8 @@ export interface FallbackOptions<T> {
 export interface ChainWithFallbackOptions<T> extends Partial<FallbackOptions<T>> {
   /** The id linking placeholder and late content. Default: `fallback-1`, `fallback-2`, ... */
   id?: string;
+  /** Names the raced stream in traces and plan paths (its late part gets `label (late)`). */
+  label?: string;
 }
 
 /**
@@ -123,6 +127,8 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
   const main = asyncIterableSequencer<T>();
   const tail = asyncIterableSequencer<T>();
   const output = asyncIterableSequencer<T>();
+  markPlumbing(main.sequence);
+  markPlumbing(tail.sequence);
   /** Closers of the raced streams not yet placed in the output (in place or at the tail). */
   const unplaced = new Set<() => void>();
   let mainEnded = false;
@@ -132,19 +138,20 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
   const endTailIfAllPlaced = () => {
     if (mainEnded && unplaced.size === 0) tail.chain(null);
   };
-  output.chain(main.sequence);
-  output.chain(tail.sequence);
+  output.chain(main.sequence, HIDDEN);
+  output.chain(tail.sequence, HIDDEN);
   // Closed (not reached) only when the output is abandoned: then no raced stream may run on.
   output.chain(
     onClose(() => {
       closed = true;
       for (const close of [...unplaced]) close();
     }),
+    HIDDEN,
   );
   output.chain(null);
 
-  const chain: Chain<T> = (source) => {
-    main.chain(source);
+  const chain: Chain<T> = (source, options) => {
+    main.chain(source, options);
     if (source === null) {
       mainEnded = true;
       endTailIfAllPlaced();
@@ -152,7 +159,7 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
   };
 
   const chainWithFallback = (source: AnyIterable<T>, options: ChainWithFallbackOptions<T> = {}): string => {
-    const { timeoutMs, placeholder, late, id = `fallback-${++count}` } = { ...defaults, ...options };
+    const { timeoutMs, placeholder, late, id = `fallback-${++count}`, label } = { ...defaults, ...options };
     if (!(timeoutMs >= 0)) throw new RangeError(`chainWithFallback: timeoutMs must be >= 0, got ${timeoutMs}`);
     if (typeof placeholder !== 'function') throw new TypeError('chainWithFallback: placeholder must be a function');
     if (mainEnded) throw new SequenceEndedError();
@@ -200,7 +207,7 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
       arrived = true;
       if (state === 'racing') return decide();
       if (state !== 'late') return;
-      tail.chain(late === undefined ? rest() : attempt(() => late(id, rest())));
+      tail.chain(late === undefined ? rest() : attempt(() => late(id, rest())), label === undefined ? undefined : { label: `${label} (late)` });
       placed(); // after chaining: the last late stream placed ends the tail
     };
     first.then(onFirst, onFirst);
@@ -212,7 +219,7 @@ export function fallbackSequencer<T>(defaults: FallbackOptions<T>): FallbackSequ
         decide();
         return (slot as Promise<AnyIterable<T>>).then(onFulfilled, onRejected);
       },
-    });
+    }, label === undefined ? undefined : { label });
     return id;
   };
 
@@ -278,6 +285,9 @@ class Boundary<T> implements AsyncGenerator<T, void, undefined> {
     if (this.done) return Promise.resolve(DONE);
     this.reader = null;
     const { sequence, chain } = asyncIterableSequencer<T>();
+    // Traced, the fallback content appears under the boundary's node.
+    markPlumbing(sequence);
+    attachTrace(sequence, this);
     try {
       chain(this.recover(error));
     } catch (recoverError) {
@@ -324,5 +334,8 @@ class Boundary<T> implements AsyncGenerator<T, void, undefined> {
  * ```
  */
 export function errorBoundary<T>(source: Content<T>, recover: (error: unknown) => Content<T>): AsyncGenerator<T, void, undefined> {
-  return new Boundary(source, recover);
+  const boundary = new Boundary(source, recover);
+  // Traced, the boundary is its source's node (a sequence's), or a node of its own.
+  linkTrace(boundary, source, 'errorBoundary');
+  return boundary;
 }

@@ -76,3 +76,21 @@ export {
   type ChainWithFallbackOptions,
   type FallbackSequencerReturn,
 } from './fallback.ts';
+export {
+  startTrace,
+  traceLabel,
+  planPathOf,
+  traceToHtml,
+  defaultContextName,
+  Tracer,
+  DEFAULT_TRACE_OPTIONS,
+  type TraceOptions,
+  type TraceHtmlOptions,
+  type Trace,
+  type TraceNodeJSON,
+  type TraceClockJSON,
+  type TraceOutcome,
+  type NodeKind,
+} from './trace.ts';
+export type { ChainOptions } from './sources.ts';
+export type { ExplodeOptions } from './weaver.ts';

@@ -8,7 +8,8 @@
  * @module
  */
 import { assertChainable, closeIterable, isThenable } from './sources.ts';
-import type { AnyIterable, Chainable } from './sources.ts';
+import type { AnyIterable, Chainable, ChainOptions } from './sources.ts';
+import { activeRecorder, premadeNode, setLabel, setPremade, type TraceNode } from './trace-core.ts';
 
 /**
  * The brand on a sequencer's `sequence`. Through it a parent sequencer splices
@@ -33,6 +34,8 @@ interface Entry<T> {
   source: AnyIterable<T> | PromiseLike<AnyIterable<T>>;
   /** The entry chained after this one. */
   next: Entry<T> | null;
+  /** Its node in the running trace; `null` when tracing is off. */
+  node: TraceNode | null;
 }
 
 const noop = (): void => {};
@@ -63,9 +66,11 @@ export class Relay<T> {
   onShift: (() => void) | null = null;
   /** Called once when the relay is closed by its reader's cancel or failure. */
   onClose: (() => void) | null = null;
+  /** This sequence's node in the running trace (src/trace-core.ts); `null` when tracing is off. */
+  node: TraceNode | null = activeRecorder === null ? null : activeRecorder.sequence();
 
-  /** Appends a source, or ends the relay on `null`. */
-  push(source: Chainable<T>): void {
+  /** Appends a source, or ends the relay on `null`; `options.label` names it for traces. */
+  push(source: Chainable<T>, options?: ChainOptions): void {
     if (source === null) {
       if (this.sealed) return; // ending twice loses nothing
       this.sealed = true;
@@ -82,6 +87,8 @@ export class Relay<T> {
         closeSource(source);
         return;
       }
+      // Off, this is the whole cost of tracing per chain(): nothing is recorded per item.
+      const node = options !== undefined || activeRecorder !== null ? this.trace(source, options) : null;
       if (isThenable(source)) {
         // A promise may reject long before the cursor reaches it: that is an error at this point
         // of the sequence, not an unhandled rejection (which would end a Node process). A foreign
@@ -89,7 +96,7 @@ export class Relay<T> {
         source = Promise.resolve(source);
         source.then(undefined, noop);
       }
-      const entry: Entry<T> = { source, next: null };
+      const entry: Entry<T> = { source, next: null, node };
       this.length++;
       if (this.tail === null) this.head = entry;
       else this.tail.next = entry;
@@ -102,15 +109,29 @@ export class Relay<T> {
     }
   }
 
-  /** Takes the oldest pending source, or `null` when there is none yet. */
-  shift(): Entry<T>['source'] | null {
+  /** Records a label, and the source's node when a trace runs. */
+  private trace(source: object | string, options: ChainOptions | undefined): TraceNode | null {
+    if (options?.label !== undefined) setLabel(source, options.label);
+    const recorder = activeRecorder;
+    if (recorder === null) return null;
+    return recorder.chain(this.node, source, options, unclaimedRelay(source)?.node ?? null);
+  }
+
+  /** Takes the oldest pending entry, or `null` when there is none yet. */
+  take(): Entry<T> | null {
     const entry = this.head;
     if (entry === null) return null;
     this.head = entry.next;
     if (this.head === null) this.tail = null;
     this.length--;
     this.onShift?.();
-    return entry.source;
+    return entry;
+  }
+
+  /** Takes the oldest pending source, or `null` when there is none yet. */
+  shift(): Entry<T>['source'] | null {
+    const entry = this.take();
+    return entry === null ? null : entry.source;
   }
 
   /**
@@ -126,7 +147,10 @@ export class Relay<T> {
       relay.ended = true;
       relay.wake = null;
       relay.onShift = null;
-      for (let source = relay.shift(); source !== null; source = relay.shift()) {
+      relay.node?.finish('cancelled');
+      for (let entry = relay.take(); entry !== null; entry = relay.take()) {
+        const source = entry.source;
+        entry.node?.finish('cancelled');
         const nested = unclaimedRelay(source);
         if (nested === null) closeSource(source);
         else {
@@ -139,6 +163,45 @@ export class Relay<T> {
       onClose?.();
     }
   }
+}
+
+/**
+ * The trace node of a chainable: a sequence's (read or not), or one made in
+ * advance for a wrapper or a remote stream; `null` when there is none.
+ */
+export function traceNodeOf(value: unknown): TraceNode | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const relay = (value as { [SEQUENCE_BRAND]?: Relay<unknown> })[SEQUENCE_BRAND];
+  if (relay instanceof Relay) return relay.node;
+  return premadeNode(value) ?? null;
+}
+
+/** Marks a sequencer's `sequence` as library plumbing: its node is collapsed away in traces unless labelled. */
+export function markPlumbing(sequence: object): void {
+  const node = traceNodeOf(sequence);
+  if (node !== null) node.transparent = true;
+}
+
+/**
+ * While a trace runs, reading `wrapper` is recorded on the node of `inner` (a
+ * sequence it reads, say), or on a new node named `label` when `inner` has none.
+ */
+export function linkTrace(wrapper: object, inner: unknown, label?: string): TraceNode | null {
+  const recorder = activeRecorder;
+  if (recorder === null) return null;
+  // `inner` has no node of its own (a generator): the wrapper gets one, named `label`.
+  const node = traceNodeOf(inner) ?? (label === undefined ? null : recorder.node('iterable', label));
+  if (node !== null) setPremade(wrapper, node);
+  return node;
+}
+
+/** While a trace runs, hangs the node of `child` (a sequence read by a wrapper) under the node of `parent`. */
+export function attachTrace(child: unknown, parent: unknown): void {
+  const node = traceNodeOf(child);
+  const to = traceNodeOf(parent);
+  if (node === null || to === null || node === to || node.parent !== null || node.recorder !== to.recorder) return;
+  node.parent = to;
+  node.chained = performance.now();
 }
 
 /** Returns the relay behind a fresh (not yet read) sequence, or `null`. */

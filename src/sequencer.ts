@@ -18,9 +18,10 @@
 import { closeSource, Relay, SEQUENCE_BRAND, SequenceEndedError, unclaimedRelay } from './relay.ts';
 import { assertChainable, isThenable, openReader } from './sources.ts';
 import type { AnyIterable, AsyncIterableSequencerReturn, Reader } from './sources.ts';
+import { traceReader, type TraceNode } from './trace-core.ts';
 
 export { isAnyIterable, isReadableStream } from './sources.ts';
-export type { AnyIterable, AsyncIterableSequencerReturn, Chain, Chainable } from './sources.ts';
+export type { AnyIterable, AsyncIterableSequencerReturn, Chain, Chainable, ChainOptions } from './sources.ts';
 // The relay has its own file (src/relay.ts); these names have always been imported from here.
 export { closeSource, Relay, SEQUENCE_BRAND, SequenceEndedError, unclaimedRelay };
 
@@ -112,12 +113,14 @@ class Cursor<T> {
         }
         if (this.finished) return this.settle(DONE);
         const relay = this.stack[this.stack.length - 1]!;
-        const source = relay.shift();
-        if (source !== null) {
-          if (isThenable(source)) return this.awaitSource(source);
-          this.open(source);
+        const entry = relay.take();
+        if (entry !== null) {
+          const source = entry.source;
+          if (isThenable(source)) return this.awaitSource(source, entry.node);
+          this.open(source, entry.node);
         } else if (relay.ended) {
           this.stack.pop();
+          relay.node?.finish('done');
           if (this.stack.length === 0) {
             this.finished = true;
             return this.settle(DONE);
@@ -148,12 +151,16 @@ class Cursor<T> {
     parked(this.step());
   };
 
-  /** Starts reading a source: a fresh nested sequence is spliced, anything else gets a reader. */
-  private open(source: AnyIterable<T>): void {
+  /**
+   * Starts reading a source: a fresh nested sequence is spliced, anything else
+   * gets a reader, timed onto `node` when a trace recorded it at chain().
+   */
+  private open(source: AnyIterable<T>, node: TraceNode | null): void {
     const relay = unclaimedRelay<T>(source);
     if (relay !== null) {
       relay.claimed = true;
       this.stack.push(relay);
+      if (node !== null && node !== relay.node) relay.node = node.recorder.opened(node, source, relay.node);
       return;
     }
     // A sequence already being read further down this very stack would wait on itself forever.
@@ -161,10 +168,11 @@ class Cursor<T> {
     if (branded !== undefined && this.stack.includes(branded as Relay<T>)) {
       throw new TypeError('a sequence was chained into itself through another sequence (a cycle)');
     }
-    this.reader = openReader(source);
+    const reader = openReader(source);
+    this.reader = node === null ? reader : traceReader(reader, node.recorder.opened(node, source, null));
   }
 
-  private awaitSource(source: PromiseLike<AnyIterable<T>>): Promise<IteratorResult<T>> {
+  private awaitSource(source: PromiseLike<AnyIterable<T>>, node: TraceNode | null): Promise<IteratorResult<T>> {
     return new Promise((resolve) => {
       this.parked = resolve;
       Promise.resolve(source).then(
@@ -173,7 +181,7 @@ class Cursor<T> {
           this.parked = null;
           try {
             assertChainable(iterable);
-            this.open(iterable);
+            this.open(iterable, node);
           } catch (error) {
             return resolve(this.fail(error));
           }
@@ -182,6 +190,7 @@ class Cursor<T> {
         (error) => {
           if (this.parked !== resolve) return;
           this.parked = null;
+          node?.fail(error);
           resolve(this.fail(error));
         },
       );
@@ -348,5 +357,5 @@ class Sequence<T> implements AsyncGenerator<T, void, undefined> {
  */
 export function asyncIterableSequencer<T>(): AsyncIterableSequencerReturn<T> {
   const relay = new Relay<T>();
-  return { sequence: new Sequence(relay), chain: (source) => relay.push(source) };
+  return { sequence: new Sequence(relay), chain: (source, options) => relay.push(source, options) };
 }

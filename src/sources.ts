@@ -18,14 +18,33 @@ export type AnyIterable<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<T>;
 export type Chainable<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>> | null;
 
 /**
+ * Options of one `chain()` call.
+ *
+ * @example
+ * ```ts
+ * chain(writeSection('history'), { label: 'section "history"' });
+ * ```
+ */
+export interface ChainOptions {
+  /**
+   * Names the chained iterable in traces and in the plan path of errors
+   * thrown inside it (`document > section "history" > agent "1890s"`). Kept
+   * on the object (not on a string), so a label given in a worker crosses the
+   * bridge with the stream. Costs nothing per item.
+   */
+  label?: string;
+}
+
+/**
  * Appends a whole iterable to the ordered output, or ends it with `null`.
  *
  * Throws `SequenceEndedError` (a `TypeError`) when called after `chain(null)`,
  * and a `TypeError` for a value that is not iterable. After the consumer has
  * cancelled the sequence, a chained iterable is closed at once (`return()` /
- * `cancel()`) so its producer does not run for nobody.
+ * `cancel()`) so its producer does not run for nobody. `options.label` names
+ * the iterable for traces and plan paths (see `startTrace`).
  */
-export type Chain<T> = (iterable: Chainable<T>) => void;
+export type Chain<T> = (iterable: Chainable<T>, options?: ChainOptions) => void;
 
 /** The pair returned by `asyncIterableSequencer()`. */
 export interface AsyncIterableSequencerReturn<T> {

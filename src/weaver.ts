@@ -8,8 +8,10 @@
  * @module
  */
 import { ConductorStream } from './conductor.ts';
+import { markPlumbing, traceNodeOf } from './relay.ts';
 import { asyncIterableSequencer, type AnyIterable } from './sequencer.ts';
-import { isThenable, openReader, type Reader } from './sources.ts';
+import { isThenable, openReader, type ChainOptions, type Reader } from './sources.ts';
+import { HIDDEN } from './trace-core.ts';
 
 /**
  * An iterable, or a promise of one (awaited when the output reaches it).
@@ -78,8 +80,8 @@ export function nextResult<T>(reader: Reader<T>): Promise<IteratorResult<T>> {
  * ```
  */
 export interface ExplodeContext<N, O> {
-  /** Appends content to this node's place in the output. */
-  chain(content: Content<O>): void;
+  /** Appends content to this node's place in the output; `options.label` names it in traces. */
+  chain(content: Content<O>, options?: ChainOptions): void;
   /** Expands `child` right here: its whole output, children included, takes this place. Starts at once. */
   explode(child: N): void;
   /** Aborted when this node's output is cancelled or fails before it was read: stop working. */
@@ -104,6 +106,22 @@ export interface ExplodeContext<N, O> {
 export type Expand<N, O> = (node: N, context: ExplodeContext<N, O>) => void | PromiseLike<void>;
 
 /**
+ * Options of {@link explode} and {@link explodeStream}.
+ *
+ * @example
+ * ```ts
+ * const options: ExplodeOptions<Section> = { label: (section) => `section "${section.title}"` };
+ * ```
+ */
+export interface ExplodeOptions<N> {
+  /**
+   * Names each node's output in traces and plan paths (see `startTrace`);
+   * called only while a trace runs. Default: the name of `expand`, if it has one.
+   */
+  label?: (node: N) => string;
+}
+
+/**
  * Expansions waiting to run while one is running. A sync `expand` that explodes
  * children would otherwise recurse once per level; queued, any depth runs on a
  * flat stack. Output order does not depend on it: places are taken at `explode()`.
@@ -123,27 +141,44 @@ function runExpansion(run: () => void): void {
   }
 }
 
-function expandNode<N, O>(node: N, expand: Expand<N, O>): AsyncGenerator<O, void, undefined> {
+/** Traced, a node's output is one node named by `options.label` or the expand function; the inner relay is plumbing. */
+function nameExpansion<N, O>(outer: object, inner: object, node: N, expand: Expand<N, O>, options: ExplodeOptions<N> | undefined): void {
+  const traced = traceNodeOf(outer);
+  if (traced === null) return;
+  markPlumbing(inner);
+  let label: string | undefined;
+  try {
+    label = options?.label?.(node);
+  } catch {
+    // A label is an aid: a failing label function must not fail the work.
+  }
+  label ??= expand.name === '' ? undefined : expand.name;
+  if (label !== undefined) traced.name(label);
+  else traced.label = 'explode';
+}
+
+function expandNode<N, O>(node: N, expand: Expand<N, O>, options?: ExplodeOptions<N>): AsyncGenerator<O, void, undefined> {
   const outer = asyncIterableSequencer<O>();
   const inner = asyncIterableSequencer<O>();
+  nameExpansion(outer.sequence, inner.sequence, node, expand, options);
   const controller = new AbortController();
   // The sentinel after the content is closed (not reached) only when the output is abandoned.
-  outer.chain(inner.sequence);
-  outer.chain(onClose(() => controller.abort()));
+  outer.chain(inner.sequence, HIDDEN);
+  outer.chain(onClose(() => controller.abort()), HIDDEN);
   outer.chain(null);
   const context: ExplodeContext<N, O> = {
-    chain(content) {
+    chain(content, chainOptions) {
       if (content === null) throw new TypeError('explode: a node ends when its expand returns; chain(null) is not allowed');
-      inner.chain(content);
+      inner.chain(content, chainOptions);
     },
     explode(child) {
-      if (!controller.signal.aborted) inner.chain(expandNode(child, expand));
+      if (!controller.signal.aborted) inner.chain(expandNode(child, expand, options));
     },
     signal: controller.signal,
   };
   const end = () => inner.chain(null);
   const fail = (error: unknown) => {
-    inner.chain(failing(error));
+    inner.chain(failing(error), HIDDEN);
     inner.chain(null);
   };
   runExpansion(() => {
@@ -177,8 +212,8 @@ function expandNode<N, O>(node: N, expand: Expand<N, O>): AsyncGenerator<O, void
  * for await (const piece of text) process.stdout.write(piece);
  * ```
  */
-export function explode<N, O>(root: N, expand: Expand<N, O>): AsyncGenerator<O, void, undefined> {
-  return expandNode(root, expand);
+export function explode<N, O>(root: N, expand: Expand<N, O>, options?: ExplodeOptions<N>): AsyncGenerator<O, void, undefined> {
+  return expandNode(root, expand, options);
 }
 
 /**
@@ -192,10 +227,10 @@ export function explode<N, O>(root: N, expand: Expand<N, O>): AsyncGenerator<O, 
  * );
  * ```
  */
-export function explodeStream<N, O>(expand: Expand<N, O>): ConductorStream<N, O> {
+export function explodeStream<N, O>(expand: Expand<N, O>, options?: ExplodeOptions<N>): ConductorStream<N, O> {
   return new ConductorStream<N, O>({
     transform(node, chain) {
-      chain(expandNode(node, expand));
+      chain(expandNode(node, expand, options));
     },
   });
 }
