@@ -47,6 +47,22 @@ export class ConnectionClosedError extends StreamWeaverError {
 }
 
 /**
+ * The peer sent nothing for `peerTimeoutMs` while work was outstanding, not
+ * even the answer to a probe: it hung (a blocked event loop, a frozen worker)
+ * or vanished without the transport noticing (a cut network link, a half-open
+ * TCP connection). A `ConnectionClosedError`, so code that handles loss
+ * handles this too; `code` tells it apart.
+ *
+ * @example
+ * ```ts
+ * session.closed.then((reason) => { if (reason instanceof PeerTimeoutError) reconnect(); });
+ * ```
+ */
+export class PeerTimeoutError extends ConnectionClosedError {
+  override readonly code = 'ERR_PEER_TIMEOUT';
+}
+
+/**
  * A configured limit was exceeded (frame bytes, nesting depth, open streams,
  * buffered bytes, pending calls). `limit` names it, `value` and `max` say by how much.
  *

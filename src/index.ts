@@ -23,6 +23,7 @@ export {
   StreamCancelledError,
   SerializationError,
   VersionMismatchError,
+  PeerTimeoutError,
 } from './errors.ts';
 export { DEFAULT_LIMITS, DEFAULT_FLOW, type BridgeLimits, type FlowOptions } from './limits.ts';
 export {
@@ -46,6 +47,7 @@ export {
 } from './codec.ts';
 export {
   Session,
+  DEFAULT_PEER_TIMEOUT_MS,
   expose,
   wrap,
   sessionOf,

@@ -46,7 +46,11 @@ export interface EncodedError {
   x?: unknown;
 }
 
-/** Both sides send one at start (repeated until answered) with the windows they grant as a consumer. */
+/**
+ * Both sides send one at start (repeated until answered) with the windows they
+ * grant as a consumer. Sent again after the handshake it is a liveness probe
+ * (`peerTimeoutMs`): the peer answers with a welcome, whose windows are ignored.
+ */
 export interface HelloFrame { t: 'hello'; w: number; wb: number; sb: number }
 /** The answer to a hello, with the same fields. After either, frames flow. */
 export interface WelcomeFrame { t: 'welcome'; w: number; wb: number; sb: number }

@@ -8,7 +8,7 @@
 import { defaultTextCodec, encodeError, structuredCloneCodec, type Codec, type ErrorPolicy, type RegisteredClass } from './codec.ts';
 import { Deserializer } from './deserializer.ts';
 import type { Endpoint, EndpointListener } from './endpoint.ts';
-import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamCancelledError } from './errors.ts';
+import { ConnectionClosedError, LimitExceededError, PeerTimeoutError, ProtocolError, StreamCancelledError } from './errors.ts';
 import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type FlowOptions } from './limits.ts';
 import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
@@ -31,6 +31,21 @@ export interface SessionOptions {
   transfer?: boolean;
   /** Fail everything if the peer has not answered the handshake by then. Default 30,000 ms; 0 waits forever. */
   handshakeTimeoutMs?: number;
+  /**
+   * Close the session with `PeerTimeoutError` (failing every open stream and
+   * call with it) when the peer has sent nothing for this long while work is
+   * outstanding: a call either way or an open stream either way. After a third
+   * of it without a word a probe goes out (a `hello`, which every v1 peer
+   * answers with a `welcome`), so a live peer that is merely idle, slow to
+   * produce or not reading always answers in time; a hung peer (a blocked event
+   * loop, a frozen worker) or one that vanished without the transport noticing
+   * (a cut network link, a half-open TCP connection) does not. It fires between
+   * this and 4/3 of it after the last message. An idle session is never probed.
+   * Costs one counter increment per message and one timer per session. Raise it
+   * for peers that block their event loop for long stretches.
+   * Default {@link DEFAULT_PEER_TIMEOUT_MS} (30,000 ms); 0 turns it off.
+   */
+  peerTimeoutMs?: number;
   /** Call `endpoint.close()` when the session closes. Default true. */
   closeEndpoint?: boolean;
 }
@@ -66,6 +81,9 @@ const OPEN = 1;
 const CLOSED = 2;
 const STATE_NAMES = ['connecting', 'open', 'closed'] as const;
 const SESSION_OF = Symbol('stream-weaver.session');
+
+/** Default {@link SessionOptions.peerTimeoutMs}: 30 s, like the handshake timeout. */
+export const DEFAULT_PEER_TIMEOUT_MS = 30_000;
 
 const schedule: (fn: () => void) => void =
   typeof setImmediate === 'function'
@@ -136,6 +154,14 @@ export class Session implements FrameSink {
   /** Calls the peer made that this side is serving, with their abort controllers. */
   private readonly serving = new Map<number, AbortController>();
   private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
+  /** Messages received: the liveness check compares it between ticks, so no clock is read per message. */
+  private heard = 0;
+  /** `heard` at the last liveness tick. */
+  private heardAtTick = 0;
+  /** Liveness ticks in a row with work outstanding and nothing heard: a probe at 1 and 2, the close at 3. */
+  private silentTicks = 0;
+  /** The liveness timer (every third of `peerTimeoutMs`), while open. */
+  private liveness: ReturnType<typeof setInterval> | undefined;
   private readonly unsubscribeClose: (() => void) | undefined;
   private resolveClosed!: (reason: Error) => void;
   /** Resolves (never rejects) with the reason once the session is closed. */
@@ -148,6 +174,10 @@ export class Session implements FrameSink {
     this.codec = options.codec ?? (endpoint.wire === 'text' ? defaultTextCodec : structuredCloneCodec);
     this.limits = resolveOptions(DEFAULT_LIMITS, options.limits, 'limits');
     this.flow = resolveOptions(DEFAULT_FLOW, options.flow, 'flow');
+    const peerTimeout = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    if (!(peerTimeout >= 0) || !Number.isFinite(peerTimeout)) {
+      throw new RangeError(`peerTimeoutMs must be a finite number of ms >= 0 (0 turns it off); got ${String(peerTimeout)}`);
+    }
     this.batchLimit = this.flow.maxBatchItems;
     this.handlers = options.handlers;
     const errors: ErrorPolicy = (this.errors = {
@@ -208,7 +238,32 @@ export class Session implements FrameSink {
     this.batchByteLimit = Math.max(1, Math.floor(frame.wb / 4));
     this.serializer.setPeerWindows({ w: frame.w, wb: frame.wb, sb: frame.sb });
     if (this.queue.length > 0) this.scheduleFlush();
+    const peerTimeout = this.options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    if (peerTimeout > 0) {
+      this.liveness = setInterval(this.checkPeer, peerTimeout / 3);
+      (this.liveness as { unref?: () => void }).unref?.();
+    }
   }
+
+  /** Every third of `peerTimeoutMs`: probes a silent peer while work is outstanding, and gives up after three silent ticks. */
+  private readonly checkPeer = (): void => {
+    const busy = this.pending.size > 0 || this.serving.size > 0 || this.deserializer.streams.size > 0 || this.serializer.streams.size > 0;
+    if (this.heard !== this.heardAtTick || !busy) {
+      this.heardAtTick = this.heard;
+      this.silentTicks = 0;
+      return;
+    }
+    if (++this.silentTicks >= 3) {
+      const ms = this.options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+      this.close(new PeerTimeoutError(`the peer sent nothing for ${ms} ms while work was outstanding`));
+      return;
+    }
+    try {
+      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+    } catch {
+      // A transport that cannot send reports its own close; the timeout stands either way.
+    }
+  };
 
   // ---- FrameSink -------------------------------------------------------
 
@@ -311,6 +366,7 @@ export class Session implements FrameSink {
 
   private readonly onMessage: EndpointListener = (event) => {
     if (this.state === CLOSED) return;
+    this.heard++;
     let message: WireMessage;
     try {
       message = decodeMessage(this.codec.decode(event.data, this.limits.maxFrameBytes), this.limits);
@@ -480,6 +536,7 @@ export class Session implements FrameSink {
     this.queue = [];
     this.transfer = [];
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    clearInterval(this.liveness);
     this.endpoint.removeEventListener('message', this.onMessage);
     this.unsubscribeClose?.();
     // Local readers see a typed loss; a violation by the peer is reported as itself.
