@@ -6,6 +6,8 @@
  * Run: `npx tsx bench/core.ts` (or `npm run bench:core`). Prints a table, then
  * one JSON line. `BENCH_SCALE=0.1` shrinks every workload for a quick look;
  * `BENCH_REPS` sets the number of measured repetitions (default 7).
+ * `--json FILE` also writes the figures in the shape `bench/index.ts` reads
+ * (see `bench/lib/report.ts`).
  *
  * Targets (issue 2): sequencer >= 0.8x a plain `for await` over the same async
  * generator; per-item cost at depth 1,000 <= 1.5x depth 1; ConductorStream >=
@@ -15,6 +17,7 @@
  */
 import { ConductorStream } from '../src/conductor.ts';
 import { asyncIterableSequencer } from '../src/sequencer.ts';
+import { jsonFileArg, pairedRatio, section, target, writeGroupResult, type GroupResult } from './lib/report.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -243,6 +246,9 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Milliseconds per measured round of every case, in round order (for paired per-round ratios). */
+const SAMPLES = new Map<string, number[]>();
+
 /** Runs every case WARMUPS times, then REPS rounds interleaved so drift hits all cases alike. */
 async function measure(cases: Case[]): Promise<Map<string, number>> {
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
@@ -259,6 +265,7 @@ async function measure(cases: Case[]): Promise<Map<string, number>> {
       if (round >= WARMUPS) samples.get(c.name)!.push(ms);
     }
   }
+  for (const [name, ms] of samples) SAMPLES.set(name, ms);
   return new Map([...samples].map(([name, ms]) => [name, median(ms)]));
 }
 
@@ -356,6 +363,72 @@ async function main(): Promise<void> {
   };
   console.log();
   console.log(JSON.stringify(result));
+  const jsonFile = jsonFileArg(process.argv.slice(2));
+  if (jsonFile !== undefined) writeGroupResult(jsonFile, groupResult([...seq, ...depth, ...streams], result));
+}
+
+/** The figures in the shape of `bench/lib/report.ts`: rates per round, depth as ns per item. */
+function groupResult(cases: Case[], raw: { depth100000OneTimeNsPerLevel: number }): GroupResult {
+  const byName = new Map(cases.map((c) => [c.name, c]));
+  const rate = (name: string) => SAMPLES.get(name)!.map((ms) => byName.get(name)!.items / (ms / 1000));
+  const nsPerItem = (name: string) => SAMPLES.get(name)!.map((ms) => (ms * 1e6) / byName.get(name)!.items);
+  const items = (name: string, role: 'ours' | 'ours-variant' | 'alternative' | 'reference') =>
+    ({ name, unit: 'items/s', higherIsBetter: true, role, samples: rate(name) }) as const;
+  const cost = (name: string, role: 'ours' | 'ours-variant' | 'alternative' | 'reference') =>
+    ({ name, unit: 'ns/item', higherIsBetter: false, role, samples: nsPerItem(name) }) as const;
+  const depthName = (d: number) => `sequencer depth ${d.toLocaleString('en')}`;
+  const figures = [
+    ...section('sequencer vs for await over one async generator', [
+      items('sequencer: async generator', 'ours'),
+      items('sequencer: async generator, not last', 'ours-variant'),
+      items('for await: async generator', 'alternative'),
+      items('bare then() wrapper (floor)', 'reference'),
+    ]),
+    ...section('sequencer vs for await over 1,000-item arrays', [items('sequencer: arrays', 'ours'), items('for await: arrays', 'alternative')]),
+    ...section('per-item cost by nesting depth', [
+      cost(depthName(1_000), 'ours'),
+      ...DEPTHS.filter((d) => d !== 1_000).map((d) => cost(depthName(d), 'ours-variant')),
+      ...YIELD_STAR_DEPTHS.map((d) => cost(`yield* depth ${d.toLocaleString('en')} (reference)`, 'reference')),
+    ]),
+    ...section('ConductorStream vs TransformStream pipe, x2 transform', [
+      items('ConductorStream pipe (x2)', 'ours'),
+      items('TransformStream pipe (x2)', 'alternative'),
+    ]),
+  ];
+  const deep = pairedRatio(nsPerItem(depthName(100_000)), nsPerItem(depthName(1)));
+  return {
+    group: 'core',
+    title: 'In process: sequencer, ConductorStream, nesting depth',
+    date: new Date().toISOString(),
+    node: process.version,
+    quick: SCALE < 1,
+    reps: REPS,
+    settings: { scale: SCALE, warmups: WARMUPS, generatorItems: GENERATOR_ITEMS, arrayItems: ARRAY_ITEMS, depthItems: DEPTH_ITEMS, streamItems: STREAM_ITEMS },
+    figures,
+    targets: [
+      target(
+        'sequencer-vs-for-await',
+        'sequencer vs plain for await over the same generator (throughput)',
+        '>=',
+        0.8,
+        pairedRatio(rate('sequencer: async generator'), rate('for await: async generator')),
+      ),
+      target('depth-1000', 'per-item cost at nesting depth 1,000 vs depth 1', '<=', 1.5, pairedRatio(nsPerItem(depthName(1_000)), nsPerItem(depthName(1))), {
+        note:
+          `depth 100,000 runs: ${deep.ratio.toFixed(2)}x depth 1 per item, which includes a one-time ` +
+          `~${Math.round(raw.depth100000OneTimeNsPerLevel)} ns per level (splice in, pop out) spread over ${DEPTH_ITEMS.toLocaleString('en')} items`,
+      }),
+      target(
+        'conductor-vs-transformstream',
+        'ConductorStream vs plain TransformStream pipe (throughput)',
+        '>=',
+        0.8,
+        pairedRatio(rate('ConductorStream pipe (x2)'), rate('TransformStream pipe (x2)')),
+      ),
+    ],
+    notes: ['Each round runs every case once, interleaved, after 2 warm-up rounds; ranges are per-round paired ratios.'],
+    raw,
+  };
 }
 
 function round(value: number): number {
