@@ -6,8 +6,10 @@
  * Run: `npx tsx bench/bridge.ts` (or `npm run bench:bridge`); `--quick` for a
  * short run (~15 s; the full run takes ~80 s), `--reps=N` to set the
  * repetitions. Prints tables, then one JSON line, and writes
- * `bench/results/bridge.json`. `--profile[=contender]` instead profiles one
- * contender over worker_threads in both threads (see `profileRun`).
+ * `bench/results/bridge.json`, or with `--json FILE` the figures in the shape
+ * `bench/index.ts` reads (`bench/lib/report.ts`) to FILE instead.
+ * `--profile[=contender]` instead profiles one contender over worker_threads
+ * in both threads (see `profileRun`).
  *
  * 1. Streaming small objects `{ i, text: 'item' }` from an async generator,
  *    over a same-thread MessageChannel and over worker_threads (producer in a
@@ -17,6 +19,9 @@
  *    per item, Comlink with one remote `next()` per item, and Node's
  *    transferable ReadableStream. Raw consumers are async generators too;
  *    the raw producers send without flow control (their fastest setting).
+ *    Whole batches: the same items as arrays of 64 from one async generator,
+ *    the bridge streaming the arrays vs raw postMessage of each array, both
+ *    consumers taking whole batches (raw: summed in the message listener).
  * 2. First item latency: `remote.stream()` to the first item, vs a raw
  *    postMessage ping-pong, over worker_threads.
  * 3. 64 KiB ArrayBuffers across a worker, transferred: bridge vs raw, MB/s.
@@ -38,12 +43,14 @@ import { nodeWorkerEndpoint, startTsWorker } from '../adapters/worker-threads.ts
 import { DEFAULT_FLOW, sessionOf, wrap, type Endpoint, type FlowOptions, type Remote } from '../src/index.ts';
 import { comlinkConsumer, nextMessage, rawConsumer, rawIterator, rawSum } from './lib/consumers.ts';
 import { startProfile, summarize, type CpuProfile } from './lib/profile.ts';
+import { jsonFileArg, section, target as reportTarget, writeGroupResult, type FigureInput, type GroupResult } from './lib/report.ts';
 import { now, round, si, sleep, spread, table, type Spread } from './lib/stats.ts';
 import { PROBE, serve, type BridgeHandlers, type Item, type ProducerRequest } from './lib/workload.ts';
 
 const argv = process.argv.slice(2);
 const argValue = (name: string): string | undefined => argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const QUICK = argv.includes('--quick');
+const JSON_FILE = jsonFileArg(argv);
 const REPS = Number(argValue('--reps') ?? (QUICK ? 3 : 5));
 /** Items per run for the bridge and raw batched. */
 const N = QUICK ? 200_000 : 1_000_000;
@@ -182,6 +189,51 @@ function adapterCase(remote: Remote<BridgeHandlers>, n: number): Case {
       for await (const item of await remote.stream(count)) sum += item.i;
       const ms = now() - t0;
       expectSum(sum, count, 'bridge (worker adapters)');
+      return ms;
+    },
+  };
+}
+
+const BATCH = 64;
+const BRIDGE_BATCHES = `bridge (default), whole batches of ${BATCH}`;
+const RAW_BATCHES = `raw ${BATCH}/msg of whole batches, sum in listener`;
+
+/** The bridge streaming arrays of 64 items; the consumer takes each array whole. */
+function bridgeBatchesCase(host: ProducerHost, n: number): Case {
+  return {
+    name: BRIDGE_BATCHES,
+    transport: host.transport,
+    units: n,
+    async run(scale) {
+      const count = Math.round(n * scale);
+      const remote = await openBridge(host);
+      const t0 = now();
+      let sum = 0;
+      for await (const batch of await remote.batches(count, BATCH)) for (let k = 0; k < batch.length; k++) sum += batch[k]!.i;
+      const ms = now() - t0;
+      sessionOf(remote).close();
+      expectSum(sum, count, BRIDGE_BATCHES);
+      return ms;
+    },
+  };
+}
+
+/** Raw postMessage of the same arrays, summed in the listener (no await at all: the raw side's best). */
+function rawBatchesCase(host: ProducerHost, n: number): Case {
+  return {
+    name: RAW_BATCHES,
+    transport: host.transport,
+    units: n,
+    async run(scale) {
+      const count = Math.round(n * scale);
+      const port = await host.open({ kind: 'raw-batches', batch: BATCH });
+      const total = rawSum(port, (item: Item) => item.i);
+      const t0 = now();
+      port.postMessage({ go: count });
+      const sum = await total;
+      const ms = now() - t0;
+      port.close();
+      expectSum(sum, count, RAW_BATCHES);
       return ms;
     },
   };
@@ -524,6 +576,8 @@ function throughputCases(host: ProducerHost): Case[] {
     rawCase(host, true, N, 'generator'),
     rawCase(host, true, N, 'iterator'),
     rawCase(host, true, N, 'listener'),
+    bridgeBatchesCase(host, N),
+    rawBatchesCase(host, N),
     rawCase(host, false, N_SINGLE),
     comlinkCase(host, N_SLOW),
     streamCase(host, N_SLOW, 1),
@@ -680,6 +734,13 @@ async function main(): Promise<void> {
   });
   const targets = [
     target('bridge vs raw batched postMessage (64)', '>= 0.7x', ratio(bridgeDefault(W), rawBase(W)), ratio(bestBridge(W), rawBase(W)).ratio, (r) => r >= 0.7),
+    target(
+      'same, both consumers take whole batches of 64',
+      '>= 0.9x',
+      ratio(pick(W, BRIDGE_BATCHES), pick(W, RAW_BATCHES)),
+      ratio(pick(W, BRIDGE_BATCHES), pick(W, RAW_BATCHES)).ratio,
+      (r) => r >= 0.9,
+    ),
     target('bridge vs transferable ReadableStream', '>= 30x', ratio(bridgeDefault(W), bestStream(W)), ratio(bestBridge(W), bestStream(W)).ratio, (r) => r >= 30),
     target('bridge vs Comlink next() per item', '>= 40x', ratio(bridgeDefault(W), comlink(W)), ratio(bestBridge(W), comlink(W)).ratio, (r) => r >= 40),
     target('first item vs raw round trip', '<= 1.5x', lat.ratio, lat.ratio.ratio, (r) => r <= 1.5),
@@ -728,9 +789,130 @@ async function main(): Promise<void> {
     targets: targets.map((t) => ({ what: t.what, target: t.target, ratio: round(t.ratio), min: round(t.min), max: round(t.max), best: round(t.best), pass: t.pass })),
     slowConsumerPass: slowPass,
   };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/bridge.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  if (JSON_FILE !== undefined) {
+    const group = groupResult({ items, lat, buffers, slow, slowPass, result });
+    writeGroupResult(JSON_FILE, group);
+  } else {
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(new URL('./results/bridge.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  }
   console.log(JSON.stringify(result));
+}
+
+/** The figures in the shape of `bench/lib/report.ts` (for `bench/index.ts`). */
+function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]; slow: SlowResult[]; slowPass: boolean; result: unknown }): GroupResult {
+  const W: Transport = 'worker_threads';
+  const rates = (f: Figure) => f.ms.map((ms) => f.units / (ms / 1000));
+  const input = (f: Figure, role: FigureInput['role'], unit = 'items/s'): FigureInput => ({ name: f.name, unit, higherIsBetter: true, role, samples: rates(f) });
+  const bridgeNames = ['bridge (default)', ...BRIDGE_VARIANTS.map((v) => v.name)];
+  const roleOf = (name: string): FigureInput['role'] =>
+    name === 'bridge (default)'
+      ? 'ours'
+      : name.startsWith('bridge')
+        ? 'ours-variant'
+        : name === RAW_NAMES.listener
+          ? 'reference'
+          : 'alternative';
+  const perItem = (t: Transport) =>
+    m.items.filter((f) => f.transport === t && f.name !== BRIDGE_BATCHES && f.name !== RAW_BATCHES).map((f) => input(f, roleOf(f.name)));
+  const whole = (t: Transport) => [
+    input(m.items.find((f) => f.transport === t && f.name === BRIDGE_BATCHES)!, 'ours'),
+    input(m.items.find((f) => f.transport === t && f.name === RAW_BATCHES)!, 'alternative'),
+  ];
+  const us = (name: string, role: FigureInput['role'], s: Spread): FigureInput => ({ name, unit: 'us', higherIsBetter: false, role, samples: s.samples });
+  const one = (name: string, unit: string, role: FigureInput['role'], value: number): FigureInput => ({ name, unit, higherIsBetter: false, role, samples: [value] });
+  const slowFigures = m.slow.flatMap((s) =>
+    section(`slow consumer, window ${s.flow.windowItems} items / ${s.flow.windowBytes} B`, [
+      one('producer session in flight, max', 'B', 'ours-variant', s.producerMaxInflightBytes),
+      one('consumer buffered, max', 'B', 'ours-variant', s.consumerMaxBufferedBytes),
+      one('configured window', 'B', 'reference', s.flow.windowBytes),
+      one('produced ahead of the consumer, max', 'items', 'ours-variant', s.maxProducedAhead),
+      one('consumer buffered, max', 'items', 'ours-variant', s.consumerMaxBufferedItems),
+      one('configured window', 'items', 'reference', s.flow.windowItems),
+    ]).map((f) => ({ ...f, id: `${f.section} / ${f.name} (${f.unit})` })),
+  );
+  const figures = [
+    ...section('small objects { i, text } over worker_threads, for await per item', perItem(W)),
+    ...section('whole batches of 64 over worker_threads', whole(W)),
+    ...section('first item latency over worker_threads', [
+      us('bridge: remote.stream() to first item', 'ours', m.lat.bridgeFirstItem),
+      us('bridge: remote.ping() call round trip', 'ours-variant', m.lat.bridgeCall),
+      us('raw postMessage round trip (ping-pong)', 'alternative', m.lat.rawRoundTrip),
+    ]),
+    ...section(
+      `${BUFFER_SIZE / 1024} KiB ArrayBuffers over worker_threads, transferred`,
+      m.buffers.map((f) => ({ ...input(f, roleOf(f.name), 'MB/s'), samples: rates(f).map((b) => b / 1e6) })),
+    ),
+    ...slowFigures,
+    ...section('small objects { i, text } over a same-thread MessageChannel, for await per item', perItem('MessageChannel')),
+    ...section('whole batches of 64 over a same-thread MessageChannel', whole('MessageChannel')),
+  ];
+
+  const pick = (name: string) => m.items.find((f) => f.transport === W && f.name === name)!;
+  const rawBase = fastest(RAW_BATCHED.map(pick));
+  const bestBridge = fastest(bridgeNames.map(pick));
+  const bestStream = fastest(m.items.filter((f) => f.transport === W && f.name.startsWith('transferable')));
+  const comlink = pick('Comlink next() per item');
+  const rawBuffers = fastest(m.buffers.filter((f) => f.name.startsWith('raw')));
+  const bridgeBuffers = m.buffers.find((f) => f.name === 'bridge (default)')!;
+  const bestBridgeBuffers = fastest(m.buffers.filter((f) => f.name.startsWith('bridge')));
+  const best = (f: Figure, base: Figure) => ({ ratio: ratio(f, base).ratio, config: f.name });
+  // Slow consumer: the largest share of its configured window any measure reached (<= 1 is within).
+  const shares = m.slow.flatMap((s) => {
+    const boundItems = Math.min(s.flow.windowItems, Math.ceil(s.flow.windowBytes / s.itemBytes));
+    return [
+      s.producerMaxInflightBytes / s.flow.windowBytes,
+      s.consumerMaxBufferedBytes / s.flow.windowBytes,
+      s.maxProducedAhead / boundItems,
+      s.consumerMaxBufferedItems / s.flow.windowItems,
+    ];
+  });
+  const share = Math.max(...shares);
+  const shareMin = Math.min(...m.slow.map((s) => s.maxProducedAhead / Math.min(s.flow.windowItems, Math.ceil(s.flow.windowBytes / s.itemBytes))));
+  return {
+    group: 'bridge',
+    title: 'Bridge over worker_threads (and a same-thread MessageChannel)',
+    date: new Date().toISOString(),
+    node: process.version,
+    quick: QUICK,
+    reps: REPS,
+    settings: { items: N, itemsPerMessageRaw: BATCH, itemsSingle: N_SINGLE, itemsRoundTripContenders: N_SLOW, bufferSize: BUFFER_SIZE, buffers: BUFFER_COUNT, latencySamplesPerRep: LATENCY_SAMPLES, slowConsumer: { total: SLOW_TOTAL, read: SLOW_READ, pauseEvery: SLOW_PAUSE_EVERY } },
+    figures,
+    targets: [
+      reportTarget('bridge-vs-raw-batched', 'bridge over worker_threads vs raw batched postMessage (64)', '>=', 0.7, ratio(pick('bridge (default)'), rawBase), {
+        best: best(bestBridge, rawBase),
+        note: `baseline: ${rawBase.name} (the faster raw consumer that hands out items one by one with for await)`,
+      }),
+      reportTarget('bridge-whole-batches-vs-raw', 'same, when the consumer takes whole batches of 64', '>=', 0.9, ratio(pick(BRIDGE_BATCHES), pick(RAW_BATCHES)), {
+        note: 'both stream the same arrays of 64 from one async generator; raw sums each message in its listener',
+      }),
+      reportTarget('bridge-vs-transferable-stream', 'bridge vs Node transferable ReadableStream', '>=', 30, ratio(pick('bridge (default)'), bestStream), {
+        best: best(bestBridge, bestStream),
+        note: `baseline: ${bestStream.name} (the faster highWaterMark)`,
+      }),
+      reportTarget('bridge-vs-comlink', 'bridge vs Comlink next() per item', '>=', 40, ratio(pick('bridge (default)'), comlink), { best: best(bestBridge, comlink) }),
+      reportTarget('buffers-vs-raw', '64 KiB ArrayBuffers over worker_threads vs raw transfer (MB/s)', '>=', 0.8, ratio(bridgeBuffers, rawBuffers), {
+        best: best(bestBridgeBuffers, rawBuffers),
+        note: `baseline: ${rawBuffers.name}`,
+      }),
+      reportTarget('first-item-vs-round-trip', 'first item of a remote stream vs raw round trip', '<=', 1.5, m.lat.ratio, {
+        note: `${m.lat.bridgeFirstItem.median.toFixed(0)} us vs ${m.lat.rawRoundTrip.median.toFixed(0)} us (medians of per-rep medians)`,
+      }),
+      reportTarget('slow-consumer-within-window', 'slow consumer, fast producer of 1,000,000 items: buffered bytes and items / configured window', '<=', 1, { ratio: share, min: shareMin, max: share }, {
+        pass: m.slowPass,
+        note:
+          'largest share of its window reached by producer in-flight bytes, consumer buffered bytes, items produced ahead or items buffered, ' +
+          `over ${m.slow.map((s) => `${s.flow.windowItems} items / ${s.flow.windowBytes} B`).join(' and ')}; ` +
+          `producer finally ran: ${m.slow.every((s) => s.producerFinallyRan) ? 'yes' : 'NO'}`,
+      }),
+    ],
+    notes: [
+      'Every case runs once per rep, round-robin with the order rotated each rep, after one warm-up at a tenth of the size; ranges are per-rep paired ratios.',
+      'Raw producers send without flow control (their fastest setting); the bridge runs with its flow control on.',
+      `Slow consumer bytes are the bridge's own estimate (${m.slow[0]?.itemBytes} B per item); items produced ahead are counted live in the producer's generator through a SharedArrayBuffer.`,
+    ],
+    raw: m.result,
+  };
 }
 
 const profileArg = argv.find((a) => a === '--profile' || a.startsWith('--profile='));

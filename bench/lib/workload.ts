@@ -22,6 +22,15 @@ export async function* items(n: number): AsyncGenerator<Item> {
   for (let i = 0; i < n; i++) yield { i, text: 'item' };
 }
 
+/** The same items in arrays of `size`: for a consumer that takes whole batches. */
+export async function* batches(n: number, size: number): AsyncGenerator<Item[]> {
+  for (let start = 0; start < n; start += size) {
+    const batch: Item[] = [];
+    for (let i = start; i < Math.min(n, start + size); i++) batch.push({ i, text: 'item' });
+    yield batch;
+  }
+}
+
 /** Fresh buffers of `size` bytes (allocation is the same work for every contender). */
 export async function* buffers(count: number, size: number): AsyncGenerator<ArrayBuffer> {
   for (let i = 0; i < count; i++) yield new ArrayBuffer(size);
@@ -78,6 +87,9 @@ export function bridgeHandlers() {
     stream(n: number): AsyncGenerator<Item> {
       return items(n);
     },
+    batches(n: number, size: number): AsyncGenerator<Item[]> {
+      return batches(n, size);
+    },
     buffers(count: number, size: number): AsyncGenerator<ArrayBuffer> {
       return buffers(count, size);
     },
@@ -89,7 +101,7 @@ export function bridgeHandlers() {
 export type BridgeHandlers = ReturnType<typeof bridgeHandlers>;
 
 /** The contenders. */
-export type ProducerKind = 'bridge' | 'raw-batched' | 'raw-single' | 'raw-buffers' | 'comlink' | 'rstream' | 'echo';
+export type ProducerKind = 'bridge' | 'raw-batched' | 'raw-single' | 'raw-batches' | 'raw-buffers' | 'comlink' | 'rstream' | 'echo';
 
 /** Sets up one producer on `port`. */
 export interface ProducerRequest {
@@ -97,7 +109,7 @@ export interface ProducerRequest {
   port: MessagePort;
   /** bridge: the producer side's flow options (`maxBatchItems` is the sender's). */
   flow?: Partial<FlowOptions>;
-  /** raw-batched / raw-buffers: items per message. */
+  /** raw-batched / raw-batches / raw-buffers: items per message. */
   batch?: number;
   /** rstream: the source stream's highWaterMark. */
   highWaterMark?: number;
@@ -128,6 +140,9 @@ export function serve(request: ProducerRequest): void {
       port.on('message', (data: Go) => void rawItems(port, data.go, size));
       return;
     }
+    case 'raw-batches':
+      port.on('message', (data: Go) => void rawBatches(port, data.go, request.batch ?? 64));
+      return;
     case 'raw-buffers':
       port.on('message', (data: Go) => void rawBuffers(port, data.go, data.size ?? 65536, request.batch ?? 1));
       return;
@@ -181,6 +196,12 @@ async function rawItems(port: MessagePort, n: number, size: number): Promise<voi
     }
     if (batch.length > 0) port.postMessage(batch);
   }
+  port.postMessage(null);
+}
+
+/** Whole batches from {@link batches}, one message each: the raw side of the whole-batch comparison. */
+async function rawBatches(port: MessagePort, n: number, size: number): Promise<void> {
+  for await (const batch of batches(n, size)) port.postMessage(batch);
   port.postMessage(null);
 }
 
