@@ -11,7 +11,9 @@
  * with `--cpu-prof` (into $PROFILE_DIR, default <tmp>/stream-weaver-ws-profiles;
  * start this script with `node --cpu-prof --import tsx` for the client side),
  * by default only the default bridge and its baseline. Prints a table, then one
- * JSON line, and writes `bench/results/websocket.json` (full runs only).
+ * JSON line, and writes `bench/results/websocket.json` (full runs only), or
+ * with `--json FILE` the figures in the shape `bench/index.ts` reads
+ * (`bench/lib/report.ts`) to FILE instead.
  *
  * Work: N small objects `{ i, text: 'item' }` from an async generator on the
  * server, read on the client with `for await`, one item at a time.
@@ -40,6 +42,7 @@ import { webSocketEndpoint } from '../adapters/websocket.ts';
 import { jsonCodec, type Codec } from '../src/codec.ts';
 import { DEFAULT_FLOW, type FlowOptions } from '../src/limits.ts';
 import { sessionOf, wrap } from '../src/session.ts';
+import { jsonFileArg, section, target as reportTarget, writeGroupResult, type FigureInput } from './lib/report.ts';
 import { now, round, si, spread, table, type Spread } from './lib/stats.ts';
 import type { BenchHandlers } from './workers/ws-server.ts';
 
@@ -47,6 +50,7 @@ const argv = process.argv.slice(2);
 const argValue = (name: string): string | undefined => argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
+const JSON_FILE = jsonFileArg(argv);
 const REPS = Number(argValue('--reps') ?? (QUICK ? 3 : 7));
 const N = Number(argValue('--n') ?? (QUICK ? 150_000 : 600_000));
 const WINDOWS = (argValue('--windows') ?? '256,1024,4096').split(',').map(Number);
@@ -349,7 +353,42 @@ async function main(): Promise<void> {
       },
   };
   console.log(JSON.stringify(report));
-  if (!PROFILE && only === undefined) {
+  if (JSON_FILE !== undefined && defaultBridge !== undefined && baseline !== undefined && defaultRatio !== undefined && bestSj !== undefined) {
+    const role = (c: Contender): FigureInput['role'] =>
+      c === defaultBridge || (c.group === 'bridge' && c.codec === 'json' && c.name.includes('default'))
+        ? 'ours'
+        : c.group === 'bridge'
+          ? 'ours-variant'
+          : c.group === 'ceiling'
+            ? 'reference'
+            : 'alternative';
+    const inputs = (codec: 'json' | 'superjson') =>
+      contenders.filter((c) => c.codec === codec).map((c) => ({ name: c.name, unit: 'items/s', higherIsBetter: true, role: role(c), samples: samples.get(c)! }));
+    writeGroupResult(JSON_FILE, {
+      group: 'websocket',
+      title: 'Bridge over a WebSocket to a child process (ws, 127.0.0.1)',
+      date: report.date,
+      node: process.version,
+      quick: QUICK,
+      reps: REPS,
+      settings: { items: N, windows: WINDOWS, rawItemsPerFrame: 64, ...(BATCH !== undefined && { maxBatchItems: BATCH }) },
+      figures: [
+        ...section('small objects { i, text } over ws, superjson, for await per item', inputs('superjson')),
+        ...section('small objects { i, text } over ws, plain JSON, for await per item', inputs('json')),
+      ],
+      targets: [
+        reportTarget('ws-vs-raw-superjson', 'bridge over ws (child process) vs raw ws superjson, 64 per frame', '>=', target, { ratio: defaultRatio.median, min: defaultRatio.min, max: defaultRatio.max }, {
+          best: { ratio: bestRatio!.median, config: bestSj.name },
+          note: `baseline: ${baseline.name} (the faster raw consumer that hands out items one by one with for await)`,
+        }),
+      ],
+      notes: [
+        'Each contender on a fresh connection, connected and handshaken before timing; one warm-up pass; reps round-robin with the order rotated; ranges are per-rep paired ratios.',
+        'Raw producers send as fast as ws allows while bufferedAmount stays under 1 MiB (their best setting, no flow control).',
+      ],
+      raw: report,
+    });
+  } else if (!PROFILE && only === undefined) {
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(`${RESULTS}websocket.json`, `${JSON.stringify(report, null, 2)}\n`);
   }
