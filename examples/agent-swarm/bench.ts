@@ -8,12 +8,14 @@
  * The document is checked byte for byte against a sequential in-process run.
  *
  * Run: `npm run swarm:bench` or `npm start -- --bench` (`--runs N`, `--workers N`).
- * Prints a table, then one JSON line.
+ * Prints a table, then one JSON line; `--json FILE` also writes the per-run
+ * figures in the shape `npm run bench` reads (`bench/lib/report.ts`).
  *
  * @module
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pairedRatio, section, target, writeGroupResult } from '../../bench/lib/report.ts';
 import { agentCount } from './cli.ts';
 import type { ModelConfig } from './model.ts';
 import { defaultPoolSize, WorkerPool } from './pool.ts';
@@ -27,6 +29,8 @@ export interface BenchOptions {
   workers?: number;
   /** Measured runs (after one warm-up). Default 3. */
   runs?: number;
+  /** Also write the per-run figures here, for `npm run bench`. */
+  json?: string;
 }
 
 const SHAPE = { depth: 4, breadth: 2 };
@@ -108,6 +112,38 @@ export async function runBench(options: BenchOptions = {}): Promise<number> {
         targetsMet: ok,
       }),
     );
+    if (options.json !== undefined) {
+      const seconds = (pick: (s: SwarmSummary) => number) => results.map((s) => pick(s) / 1000);
+      const wall = seconds((s) => s.wallMs);
+      const critical = seconds((s) => s.criticalPathMs);
+      writeGroupResult(options.json, {
+        group: 'swarm',
+        title: `Agent swarm: ${agentCount(SHAPE)} agents of about 1 s (depth ${SHAPE.depth}, breadth ${SHAPE.breadth}) over ${pool.size} worker threads`,
+        date: new Date().toISOString(),
+        node: process.version,
+        quick: runs < 3,
+        reps: runs,
+        settings: { shape: SHAPE, model: MODEL, workers: pool.size },
+        figures: [
+          ...section(`${agentCount(SHAPE)} agents of ~1 s: wall time`, [
+            { name: 'wall time, swarm over worker threads', unit: 's', higherIsBetter: false, role: 'ours', samples: wall },
+            { name: 'critical path (model timing)', unit: 's', higherIsBetter: false, role: 'reference', samples: critical },
+            { name: 'sequential (sum of agent times)', unit: 's', higherIsBetter: false, role: 'alternative', samples: seconds((s) => s.sequentialMs) },
+          ]),
+          ...section('first token from the start of the run', [
+            { name: 'time to first token', unit: 'ms', higherIsBetter: false, role: 'ours', samples: results.map((s) => s.ttftMs ?? NaN) },
+            { name: 'model start-up delay', unit: 'ms', higherIsBetter: false, role: 'reference', samples: results.map(() => MODEL.startupMs) },
+          ]),
+        ],
+        targets: [
+          target('swarm-wall-vs-critical-path', `agent swarm, ${agentCount(SHAPE)} agents of about 1 s each: wall vs critical path`, '<=', TARGET_RATIO, pairedRatio(wall, critical), {
+            pass: med.wallOverCritical <= TARGET_RATIO && results.every((r) => r.matches),
+            note: `speedup over the sum of agent times ${med.speedup.toFixed(1)}x; document equals the sequential run byte for byte: ${results.every((r) => r.matches) ? 'yes' : 'NO'}`,
+          }),
+        ],
+        notes: ['One warm-up run at full model speed, then measured runs with the simulated model (seeded); the critical path is the longest chain of spawns under the model\'s own timing.'],
+      });
+    }
     return 0;
   } finally {
     await pool.close();
@@ -115,8 +151,8 @@ export async function runBench(options: BenchOptions = {}): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, workers: { type: 'string' }, json: { type: 'string' } } });
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  runBench({ runs, workers }).then((code) => process.exit(code));
+  runBench({ runs, workers, json: values.json }).then((code) => process.exit(code));
 }
