@@ -12,7 +12,7 @@
  */
 import { decodeError, type ErrorPolicy } from './codec.ts';
 import { LimitExceededError, ProtocolError } from './errors.ts';
-import type { EncodedError, Frame, ItemsFrame, Ref } from './protocol.ts';
+import type { EncodedError, Frame, ItemsFrame, Ref, StreamKind } from './protocol.ts';
 import { asyncIterableSequencer, closeSource, unclaimedRelay, type AnyIterable } from './sequencer.ts';
 import type { BridgeLimits } from './limits.ts';
 
@@ -226,6 +226,8 @@ export class Deserializer {
   readonly streams = new Map<number, Incoming>();
   /** Highest stream id ever announced by the peer (ids grow), to tell late frames from unknown ones. */
   private highestId = -1;
+  /** Told of every stream as it arrives (plan tracing gives it a node while a trace runs). */
+  onStream: ((local: unknown, kind: StreamKind, id: number) => void) | null = null;
 
   constructor(
     readonly sink: ControlSink,
@@ -242,6 +244,7 @@ export class Deserializer {
     for (const [path, kind, id] of refs) {
       const incoming = this.register(id);
       const local = this.materialize(kind, incoming);
+      if (this.onStream !== null) this.onStream(local, kind, id);
       streams.push(local);
       if (path.length === 0) {
         root = local;

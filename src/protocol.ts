@@ -50,10 +50,17 @@ export interface EncodedError {
  * Both sides send one at start (repeated until answered) with the windows they
  * grant as a consumer. Sent again after the handshake it is a liveness probe
  * (`peerTimeoutMs`): the peer answers with a welcome, whose windows are ignored.
+ * Optional `ck` (plan tracing, issue 9): the sender's clock when it sent it
+ * (epoch ms, `performance.timeOrigin + performance.now()`); a hello or welcome
+ * with `ck` also says that its sender understands `trace` frames.
  */
-export interface HelloFrame { t: 'hello'; w: number; wb: number; sb: number }
-/** The answer to a hello, with the same fields. After either, frames flow. */
-export interface WelcomeFrame { t: 'welcome'; w: number; wb: number; sb: number }
+export interface HelloFrame { t: 'hello'; w: number; wb: number; sb: number; ck?: number }
+/**
+ * The answer to a hello, with the same fields. After either, frames flow.
+ * Optional `ek` echoes the answered hello's `ck`: with the welcome's own `ck`,
+ * the hello's sender measures the round trip and the peer's clock offset.
+ */
+export interface WelcomeFrame { t: 'welcome'; w: number; wb: number; sb: number; ck?: number; ek?: number }
 /** Caller -> callee: run method `m` with arguments `a` (nested streams listed in `r`, paths start at the argument index). */
 export interface CallFrame { t: 'call'; id: number; m: string; a: unknown[]; r?: Ref[] }
 /** Callee -> caller: call `id` returned `p` (nested streams in `r`). */
@@ -81,6 +88,42 @@ export interface CancelFrame { t: 'cancel'; s: number }
 /** Either side: the session is over (`e` says why, when it failed). */
 export interface ByeFrame { t: 'bye'; e?: EncodedError }
 
+/** How a traced stream ended on its producer's side. */
+export type TraceOutcomeCode = 'done' | 'error' | 'cancelled';
+
+/**
+ * One traced outgoing stream, from its producer: sent when the stream opens
+ * (`l` its label when it has one, `k` its kind, `o` when it opened) and when
+ * it closes (`f`/`p` first and last item produced, `d` done, `n` items, `b`
+ * estimated bytes, `e` how it ended). Times are on the sender's clock (epoch ms).
+ */
+export interface TraceRecord {
+  s: number;
+  l?: string;
+  k?: StreamKind;
+  o?: number;
+  f?: number;
+  p?: number;
+  d?: number;
+  n?: number;
+  b?: number;
+  e?: TraceOutcomeCode;
+}
+
+/**
+ * Optional (plan tracing, issue 9), sent only to a peer whose hello or welcome
+ * carried `ck` (an older peer would refuse the tag). Exactly one of:
+ * - caller -> callee, queued just before call `c`: `{ t: 'trace', c }` asks for
+ *   the producer's side of every stream of that call's result, nested ones included;
+ * - producer -> consumer: `{ t: 'trace', n, x, o, r }`, records `n` of traced
+ *   streams it sends, `x` its context name, and its best clock estimate:
+ *   `o` the receiver's clock minus its own (ms), from a round trip of `r` ms.
+ */
+export interface TraceFrame { t: 'trace'; c?: number; n?: TraceRecord[]; x?: string; o?: number; r?: number }
+
+/** Most records in one trace frame. */
+export const MAX_TRACE_RECORDS = 256;
+
 /** Every frame of protocol v1. */
 export type Frame =
   | HelloFrame
@@ -93,7 +136,8 @@ export type Frame =
   | ErrorFrame
   | PullFrame
   | CancelFrame
-  | ByeFrame;
+  | ByeFrame
+  | TraceFrame;
 
 /** One message on the endpoint: the version and a batch of frames. */
 export interface WireMessage { v: number; f: Frame[] }
@@ -101,6 +145,7 @@ export interface WireMessage { v: number; f: Frame[] }
 /** Keys that could reach a prototype when a path is followed. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const KINDS = new Set<unknown>(['it', 'rs', 'p', 'seq']);
+const TRACE_OUTCOMES = new Set<unknown>(['done', 'error', 'cancelled']);
 
 function fail(message: string): never {
   throw new ProtocolError(message);
@@ -147,6 +192,38 @@ function checkError(value: unknown): void {
   if (!isRecord(value)) fail('an encoded error must be an object');
 }
 
+/** An optional clock reading: a finite number of ms. */
+function checkTime(value: unknown, what: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) fail(`${what} must be a finite number`);
+}
+
+function checkText(value: unknown, max: number, what: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length > max)) fail(`${what} must be a string of at most ${max} characters`);
+}
+
+/** Validates a trace frame: a request (`c`) or records (`n`), never both. */
+function checkTrace(raw: Record<string, unknown>): void {
+  if ((raw.c === undefined) === (raw.n === undefined)) fail('a trace frame carries exactly one of c and n');
+  if (raw.c !== undefined) return void checkId(raw.c, 'trace.c');
+  const records = raw.n;
+  if (!Array.isArray(records) || records.length === 0 || records.length > MAX_TRACE_RECORDS) {
+    fail(`trace.n must be an array of 1 to ${MAX_TRACE_RECORDS} records`);
+  }
+  checkText(raw.x, 128, 'trace.x');
+  checkTime(raw.o, 'trace.o');
+  if (raw.r !== undefined) checkCount(raw.r, 'trace.r');
+  for (const record of records) {
+    if (!isRecord(record)) fail('a trace record must be an object');
+    checkId(record.s, 'trace record s');
+    checkText(record.l, 256, 'trace record l');
+    if (record.k !== undefined && !KINDS.has(record.k)) fail(`unknown stream kind ${String(record.k)}`);
+    for (const key of ['o', 'f', 'p', 'd'] as const) checkTime(record[key], `trace record ${key}`);
+    if (record.n !== undefined) checkCount(record.n, 'trace record n');
+    if (record.b !== undefined) checkCount(record.b, 'trace record b');
+    if (record.e !== undefined && !TRACE_OUTCOMES.has(record.e)) fail(`unknown trace outcome ${String(record.e)}`);
+  }
+}
+
 /** Validates one frame in place and returns it typed; throws `ProtocolError` on anything malformed. */
 export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
   if (!isRecord(raw) || typeof raw.t !== 'string') fail('a frame must be an object with a string tag');
@@ -156,6 +233,9 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
       checkCount(raw.w, 'hello.w');
       checkCount(raw.wb, 'hello.wb');
       checkCount(raw.sb, 'hello.sb');
+      checkTime(raw.ck, `${raw.t}.ck`);
+      if (raw.t === 'welcome') checkTime(raw.ek, 'welcome.ek');
+      else if (raw.ek !== undefined) fail('hello.ek is only for a welcome');
       break;
     case 'call':
       checkId(raw.id, 'call.id');
@@ -200,6 +280,9 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
       break;
     case 'bye':
       if (raw.e !== undefined) checkError(raw.e);
+      break;
+    case 'trace':
+      checkTrace(raw);
       break;
     default:
       fail(`unknown frame tag ${JSON.stringify(raw.t).slice(0, 40)}`);

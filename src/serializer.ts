@@ -14,6 +14,7 @@ import { encodeError, type ErrorPolicy } from './codec.ts';
 import type { Frame, PathKey, Ref, StreamKind } from './protocol.ts';
 import { unclaimedRelay, type Relay } from './sequencer.ts';
 import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
+import type { OutTrace, TraceParent } from './trace-bridge.ts';
 
 /** Where the serializer puts frames: the session's outgoing batch. */
 export interface FrameSink {
@@ -82,6 +83,8 @@ class Outgoing {
   children: Outgoing[] | null = null;
   /** A stream of a call's arguments or result whose first item has not left yet: it is flushed at once. */
   urgent = false;
+  /** Its producer-side trace, when the consumer asked for one (plan tracing, src/trace-bridge.ts). */
+  trace: OutTrace | null = null;
   constructor(
     readonly id: number,
     readonly kind: StreamKind,
@@ -104,6 +107,8 @@ interface Walk {
   opened: Outgoing[];
   /** The value is a call's arguments or result (not an item of a stream). */
   topLevel: boolean;
+  /** Streams found are traced as children of this (a traced call's result, or a traced stream's item). */
+  trace: TraceParent | null;
 }
 
 function streamKind(value: object): StreamKind | null {
@@ -230,10 +235,17 @@ export class Serializer {
   /**
    * Encodes a value: returns its data with nested streams replaced, opening
    * an outgoing stream for each. Throws `SerializationError` for functions and
-   * symbols, `LimitExceededError` past `maxDepth`.
+   * symbols, `LimitExceededError` past `maxDepth`. Streams found are traced
+   * under `trace` when the consumer asked for a trace.
    */
-  encode(value: unknown, onCancel?: (reason: unknown) => void, children: Outgoing[] | null = null, topLevel = true): EncodedValue {
-    const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel };
+  encode(
+    value: unknown,
+    onCancel?: (reason: unknown) => void,
+    children: Outgoing[] | null = null,
+    topLevel = true,
+    trace: TraceParent | null = null,
+  ): EncodedValue {
+    const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel, trace };
     let data: unknown;
     try {
       data = this.walk(value, walk, 0);
@@ -267,6 +279,7 @@ export class Serializer {
     const kind = streamKind(value);
     if (kind !== null) {
       const out = this.open(kind, value, w.onCancel);
+      if (w.trace !== null) out.trace = w.trace.child(out, value, w.path);
       out.urgent = w.topLevel;
       w.children?.push(out);
       w.opened.push(out);
@@ -377,10 +390,12 @@ export class Serializer {
         out.closed = true;
         this.streams.delete(out.id);
         if (out.inflight > 0) this.draining.set(out.id, out);
+        out.trace?.finish('done'); // its record goes before its end
         this.sink.send({ t: 'end', s: out.id });
       }
     } catch (error) {
       if (out.closed) return;
+      out.trace?.finish('error');
       this.close(out, error);
       this.sink.send({ t: 'error', s: out.id, e: encodeError(error, this.settings.errors) });
     }
@@ -392,7 +407,7 @@ export class Serializer {
    */
   private emit(out: Outgoing, value: unknown): Promise<void> | undefined {
     const size = flatSize(value);
-    const encoded = size >= 0 ? { data: value, refs: undefined, bytes: size, transfer: undefined } : this.encode(value, undefined, out.children, false);
+    const encoded = size >= 0 ? { data: value, refs: undefined, bytes: size, transfer: undefined } : this.encode(value, undefined, out.children, false, out.trace);
     // The byte window holds: only an item alone in flight may exceed it (else it could never be sent).
     if (encoded.bytes > out.creditBytes && out.inflight > 0) return this.emitWhenCredited(out, encoded);
     this.sendEncoded(out, encoded);
@@ -474,6 +489,7 @@ export class Serializer {
     this.inflight -= out.inflight;
     out.inflight = 0;
     this.draining.delete(out.id);
+    out.trace?.finish('cancelled');
     out.reader?.close(reason);
     if (out.kind === 'rs' && out.reader === null) (out.source as ReadableStream).cancel(reason).catch(() => {});
     for (const child of out.children ?? []) this.close(child, reason);

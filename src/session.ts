@@ -12,6 +12,7 @@ import { ConnectionClosedError, LimitExceededError, PeerTimeoutError, ProtocolEr
 import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type FlowOptions } from './limits.ts';
 import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
+import { BridgeTracing, clockNow } from './trace-bridge.ts';
 
 /** Options of a {@link Session} (and of `expose` / `wrap`). */
 export interface SessionOptions {
@@ -48,6 +49,10 @@ export interface SessionOptions {
   peerTimeoutMs?: number;
   /** Call `endpoint.close()` when the session closes. Default true. */
   closeEndpoint?: boolean;
+  /** This side's name in the peer's traces (`startTrace`). Default: `worker <threadId>` in a worker thread, `process <pid>` in Node. */
+  name?: string;
+  /** The peer's name in this side's traces. Default: the name the peer reports. */
+  peerName?: string;
 }
 
 /** What a handler sees as `this`. */
@@ -121,6 +126,8 @@ export class Session implements FrameSink {
   private readonly flow: FlowOptions;
   private readonly serializer: Serializer;
   private readonly deserializer: Deserializer;
+  /** Plan tracing across this session (issue 9): clock offset, trace requests and records. */
+  private readonly tracing: BridgeTracing;
   private readonly handlers: object | undefined;
   /** How errors cross: stacks kept or redacted, custom classes revived. */
   private readonly errors: ErrorPolicy;
@@ -187,6 +194,8 @@ export class Session implements FrameSink {
     const transfer = (options.transfer ?? true) && this.codec.wire === 'clone';
     this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors, textWire: this.codec.wire === 'text' });
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
+    this.tracing = new BridgeTracing(this, options);
+    this.deserializer.onStream = this.tracing.incoming;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     endpoint.addEventListener('message', this.onMessage);
     this.unsubscribeClose = endpoint.onClose?.((reason) => this.close(reason)) ?? this.listenForPortClose();
@@ -210,7 +219,7 @@ export class Session implements FrameSink {
     let delay = 20;
     const hello = (): void => {
       if (this.state !== CONNECTING) return;
-      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes, ck: clockNow() }]);
       // Resend until answered: a peer that was not listening yet lost the first one.
       delay = Math.min(delay * 2, 1_000);
       this.timer(hello, delay);
@@ -259,7 +268,7 @@ export class Session implements FrameSink {
       return;
     }
     try {
-      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+      this.post([{ t: 'hello', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes, ck: clockNow() }]);
     } catch {
       // A transport that cannot send reports its own close; the timeout stands either way.
     }
@@ -398,11 +407,15 @@ export class Session implements FrameSink {
   private dispatch(frame: Frame): void {
     switch (frame.t) {
       case 'hello':
-        this.post([{ t: 'welcome', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes }]);
+        this.post([{ t: 'welcome', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes, ...this.tracing.welcome(frame) }]);
+        this.tracing.onHandshake(frame, this.queue);
         this.open(frame);
         return;
       case 'welcome':
+        this.tracing.onHandshake(frame, this.queue);
         return this.open(frame);
+      case 'trace':
+        return this.tracing.onFrame(frame);
       case 'call':
         return this.serve(frame);
       case 'result': {
@@ -463,7 +476,7 @@ export class Session implements FrameSink {
       .then((result) => {
         if (this.state === CLOSED) return;
         const onCancel = (reason: unknown): void => controller.abort(reason);
-        const encoded = this.serializer.encode(result, onCancel);
+        const encoded = this.serializer.encode(result, onCancel, null, true, this.tracing.forCall(frame.id, frame.m));
         for (const t of encoded.transfer ?? []) this.transfer.push(t);
         this.send({ t: 'result', id: frame.id, p: encoded.data, ...(encoded.refs && { r: encoded.refs }) });
       })
@@ -489,6 +502,7 @@ export class Session implements FrameSink {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       for (const t of encoded.transfer ?? []) this.transfer.push(t);
+      this.tracing.beforeCall(id);
       this.send({ t: 'call', id, m: method, a: encoded.data as unknown[], ...(encoded.refs && { r: encoded.refs }) });
     });
   }
@@ -545,6 +559,7 @@ export class Session implements FrameSink {
     for (const call of this.pending.values()) call.reject(loss);
     this.pending.clear();
     this.serializer.closeAll(loss);
+    this.tracing.close();
     for (const controller of this.serving.values()) controller.abort(loss);
     this.serving.clear();
     if (this.options.closeEndpoint ?? true) {

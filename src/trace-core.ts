@@ -110,6 +110,8 @@ export class TraceNode {
   alias: TraceNode | null = null;
   /** Its producer is across the bridge: nodes chained into it ran there too. */
   mirror = false;
+  /** Chained by a mirror: its context is that node's (known once the peer's records name it). */
+  contextOf: TraceNode | null = null;
   firstProduced = NaN;
   lastProduced = NaN;
   firstConsumed = NaN;
@@ -183,6 +185,13 @@ export class TraceNode {
       this.error = describeError(error);
     }
     annotate(error, this);
+  }
+
+  /** Where it ran: its own context, or that of the mirror that chained it. */
+  where(): string {
+    let node: TraceNode = this;
+    while (node.contextOf !== null) node = node.contextOf;
+    return node.context;
   }
 
   /** The node as exported: itself, or what a merged promise became. */
@@ -302,7 +311,7 @@ export class Recorder {
       if (node === null) return null;
       if (parent !== null && parent.mirror) {
         // Chained by a sequence that mirrors a remote one: its producer ran there.
-        node.context = parent.context;
+        node.contextOf = parent;
         node.mirror = true;
       }
     } else {

@@ -64,7 +64,7 @@ export interface TraceNodeJSON {
   kind: NodeKind;
   /** Where it was produced: this context, or the peer's name (`worker 3`) for a remote stream. */
   context: string;
-  /** Chained (a root: created). */
+  /** Chained (a root: created; a remote stream: when its producer opened it, if that came first). */
   chained: number | null;
   /** First item produced: the producer's time for a remote stream; for a local source, when its reader got it. A sequence or conductor takes the earliest of its children. */
   firstProduced: number | null;
@@ -369,8 +369,9 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
     label: node.label,
     named: node.named,
     kind: node.kind,
-    context: node.context,
-    chained: time(node.chained, t0),
+    context: node.where(),
+    // A remote stream was chained where it was produced, when its producer opened it (often before it is re-chained here).
+    chained: time(node.remote === null ? node.chained : min(node.chained, node.remote.opened), t0),
     firstProduced: time(row.firstProduced, t0),
     lastProduced: time(row.lastProduced, t0),
     firstConsumed: time(row.firstConsumed, t0),
