@@ -346,7 +346,7 @@ export class Deserializer {
    */
   onItems(frame: ItemsFrame, wireBytes = 0): void {
     const incoming = this.lookup(frame.s);
-    if (incoming === undefined) return;
+    if (incoming === undefined) return this.cancelAnnounced(frame);
     let nested: Map<number, unknown[]> | undefined;
     if (frame.r !== undefined) {
       nested = new Map();
@@ -357,6 +357,24 @@ export class Deserializer {
       }
     }
     incoming.push(frame, nested, Math.max(frame.b, wireBytes));
+  }
+
+  /**
+   * Items of a stream already closed here (cancelled while they were on the
+   * way) may announce nested streams: those are cancelled at once, so their
+   * producers stop, and their frames that follow are known as late rather
+   * than refused as unknown (found by test/node/bridge-duplex-property.test.ts:
+   * an honest peer's session was closed with "frame for unknown stream").
+   */
+  private cancelAnnounced(frame: ItemsFrame): void {
+    if (frame.r === undefined) return;
+    for (const [, refs] of frame.r) {
+      for (const [, , id] of refs) {
+        if (id <= this.highestId) throw new ProtocolError(`stream id ${id} reused`);
+        this.highestId = id;
+        this.sink.send({ t: 'cancel', s: id });
+      }
+    }
   }
 
   onEnd(s: number): void {

@@ -452,6 +452,11 @@ export class Serializer {
       if (active) out.active = true;
       this.wake(out);
     }
+    this.wakeBudgetBlocked();
+  }
+
+  /** Wakes the streams waiting for the session budget once it has room again. */
+  private wakeBudgetBlocked(): void {
     if (this.peer !== null && this.inflight < this.peer.sb && this.budgetBlocked.size > 0) {
       const blocked = [...this.budgetBlocked];
       this.budgetBlocked.clear();
@@ -475,9 +480,22 @@ export class Serializer {
    */
   cancel(s: number, reason: unknown): void {
     const out = this.streams.get(s);
-    if (out === undefined) return;
+    if (out === undefined) {
+      // It ended here while its consumer cancelled it: the consumer drops what it holds and will
+      // never return those bytes, so they leave the budget now (the budget leaked before; found by
+      // test/node/bridge-duplex-property.test.ts).
+      const ended = this.draining.get(s);
+      if (ended !== undefined) {
+        this.draining.delete(s);
+        this.inflight -= ended.inflight;
+        ended.inflight = 0;
+        this.wakeBudgetBlocked();
+      }
+      return;
+    }
     this.close(out, reason);
     out.onCancel?.(reason);
+    this.wakeBudgetBlocked();
   }
 
   private close(out: Outgoing, reason: unknown): void {
