@@ -86,15 +86,19 @@ if (argv.includes('--help') || argv.includes('-h')) {
       '  --out DIR  where to write latest.json, latest.md, ratios.svg (default bench/results,',
       '             or bench/results/partial for a quick or filtered run)',
       '  --verbose  show every group\'s own tables as it runs',
+      '  --render FILE  redraw latest.md and ratios.svg from a latest.json, running nothing',
     ].join('\n'),
   );
   process.exit(0);
 }
+/** `--render FILE`: redraw latest.md and ratios.svg from a latest.json (next to it, or into --out), without running anything. */
+const renderIndex = argv.indexOf('--render');
+const RENDER = renderIndex >= 0 ? argv[renderIndex + 1] : undefined;
 const QUICK = argv.includes('--quick');
 const VERBOSE = argv.includes('--verbose');
 const outIndex = argv.indexOf('--out');
 const OUT_ARG = outIndex >= 0 ? argv[outIndex + 1] : argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
-const positional = argv.filter((a, i) => !a.startsWith('-') && !(outIndex >= 0 && i === outIndex + 1));
+const positional = argv.filter((a, i) => !a.startsWith('-') && !(outIndex >= 0 && i === outIndex + 1) && !(renderIndex >= 0 && i === renderIndex + 1));
 const selected = positional.length === 0 ? GROUPS : positional.map((p) => {
   const g = GROUPS.find((x) => x.name === p || x.aliases.includes(p));
   if (g === undefined) {
@@ -112,7 +116,8 @@ const TIMEOUT_MS = (QUICK ? 3 : 15) * 60_000;
 
 function git(...args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // trimEnd only: porcelain lines start with a status column that may be a space.
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
   } catch {
     return undefined;
   }
@@ -386,9 +391,10 @@ function ratioChart(targets: Target[], subtitle: string): string {
 function markdown(report: Report): string {
   const m = report.machine;
   const lines: string[] = [];
-  const mdTable = (header: string[], rows: string[][]) => [
+  /** `align`: one letter per column, l or r. */
+  const mdTable = (header: string[], rows: string[][], align: string) => [
     `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i === 0 ? '---' : '--:')).join('|')}|`,
+    `|${header.map((_, i) => (align[i] === 'r' ? '--:' : '---')).join('|')}|`,
     ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
   ];
   const loads = report.load;
@@ -408,7 +414,7 @@ function markdown(report: Report): string {
     '',
     '![measured ratios against their targets](ratios.svg)',
     '',
-    ...mdTable(TARGET_HEADER, report.targets.map(targetCells)),
+    ...mdTable(TARGET_HEADER, report.targets.map(targetCells), 'lrrll'),
     '',
   );
   const notes = report.targets.filter((t) => t.note);
@@ -448,6 +454,7 @@ function markdown(report: Report): string {
               f.unit,
               f.role === 'ours' || f.vsOurs === undefined ? '' : fmtRange(f.vsOurs),
             ]),
+          'llrrlr',
         ),
         '',
       );
@@ -467,6 +474,16 @@ interface Report {
   load: { median: number; min: number; max: number; samples: number };
   targets: Target[];
   groups: GroupRun[];
+}
+
+/** Writes latest.md and ratios.svg for `report` into `dir`. */
+function render(report: Report, dir: string): void {
+  const m = report.machine;
+  const subtitle =
+    `${report.quick ? 'quick' : 'full'} run ${report.date.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit ?? '?'}, Node ${m.node}, ` +
+    `${m.cpus} x ${m.cpuModel}, load avg ${report.load.median} (max ${report.load.max})`;
+  writeFileSync(join(dir, 'ratios.svg'), ratioChart(report.targets, subtitle));
+  writeFileSync(join(dir, 'latest.md'), markdown(report));
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -517,16 +534,19 @@ async function main(): Promise<number> {
   console.log(`\n${met} of ${report.targets.length} targets met; load average (1 min) median ${report.load.median}, max ${report.load.max} on ${info.cpus} cores; ${report.totalSeconds} s`);
 
   mkdirSync(OUT, { recursive: true });
-  const subtitle =
-    `${QUICK ? 'quick' : 'full'} run ${report.date.slice(0, 16).replace('T', ' ')} UTC, commit ${info.commit ?? '?'}, Node ${info.node}, ` +
-    `${info.cpus} x ${info.cpuModel}, load avg ${report.load.median} (max ${report.load.max})`;
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(OUT, 'ratios.svg'), ratioChart(report.targets, subtitle));
-  writeFileSync(join(OUT, 'latest.md'), markdown(report));
+  render(report, OUT);
   writeFileSync(join(OUT, 'latest.log'), log.join(''));
   const rel = (f: string) => relative(process.cwd(), join(OUT, f)) || f;
   console.log(`report: ${rel('latest.md')} (chart ${rel('ratios.svg')}, figures ${rel('latest.json')}, each group's output ${rel('latest.log')})`);
   return runs.some((r) => r.result === undefined) ? 1 : 0;
 }
 
-process.exitCode = await main();
+if (RENDER !== undefined) {
+  const file = join(process.cwd(), RENDER);
+  const dir = OUT_ARG !== undefined ? OUT : join(file, '..');
+  render(JSON.parse(readFileSync(file, 'utf8')) as Report, dir);
+  console.log(`rendered ${relative(process.cwd(), join(dir, 'latest.md'))} and ratios.svg from ${RENDER}`);
+} else {
+  process.exitCode = await main();
+}
