@@ -194,7 +194,7 @@ export class Session implements FrameSink {
     const transfer = (options.transfer ?? true) && this.codec.wire === 'clone';
     this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors, textWire: this.codec.wire === 'text' });
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
-    this.tracing = new BridgeTracing(this, options);
+    this.tracing = new BridgeTracing(this, options, this.flow);
     this.deserializer.onStream = this.tracing.incoming;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     endpoint.addEventListener('message', this.onMessage);

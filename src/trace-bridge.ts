@@ -22,12 +22,19 @@
 import type { Frame, PathKey, StreamKind, TraceFrame, TraceOutcomeCode, TraceRecord } from './protocol.ts';
 import { traceNodeOf } from './relay.ts';
 import { isThenable, type Reader } from './sources.ts';
-import { activeRecorder, labelOf, setPremade, type NodeKind, type TraceNode } from './trace-core.ts';
+import { activeRecorder, labelOf, setPremade, type NodeKind, type PeerClock, type Recorder, type TraceNode } from './trace-core.ts';
 
 /** The session's side of tracing: where frames go, and how the two contexts are named. */
 export interface TracingHost {
   /** Queues a frame for the peer. */
   send(frame: Frame): void;
+}
+
+/** The windows a hello announces (a clock probe is a hello). */
+export interface HelloWindows {
+  windowItems: number;
+  windowBytes: number;
+  sessionBudgetBytes: number;
 }
 
 /** Names of the two contexts (SessionOptions.name / peerName). */
@@ -59,6 +66,8 @@ const NODE_KINDS: Record<StreamKind, { kind: NodeKind; label: string }> = {
   seq: { kind: 'sequence', label: 'sequence' },
 };
 
+/** Clock probes per session per trace: the first traced calls each send one. */
+const CLOCK_PROBES = 4;
 /** Calls the peer asked to trace and that have not arrived yet: more are dropped (the trace misses them, nothing else does). */
 const MAX_TRACED_CALLS = 1_024;
 /** Incoming streams awaiting their producer's records: the oldest are forgotten past this. */
@@ -193,10 +202,11 @@ class CallTrace implements TraceParent {
 
 /** One session's tracing state. */
 export class BridgeTracing {
-  /** Peer clock minus this clock (ms), from the shortest round trip so far; NaN until measured. */
-  private offset = Number.NaN;
-  /** That round trip (ms). */
-  private rtt = Number.POSITIVE_INFINITY;
+  /** Peer clock minus this clock, from the shortest round trip so far; shared with the nodes it maps. */
+  readonly clock: PeerClock = { offsetMs: Number.NaN, rttMs: Number.POSITIVE_INFINITY };
+  /** The trace this session last sent clock probes for, and how many: a few per session per trace. */
+  private probedFor: Recorder | null = null;
+  private probes = 0;
   /** The peer understands trace frames: its hello or welcome carried `ck`. */
   private peerTraces = false;
   /** A hello or welcome has arrived: whether the peer traces is known. */
@@ -214,6 +224,7 @@ export class BridgeTracing {
   constructor(
     private readonly host: TracingHost,
     private readonly names: TracingNames,
+    private readonly windows: HelloWindows,
   ) {
     this.selfName = names.name ?? defaultPeerName();
   }
@@ -242,16 +253,32 @@ export class BridgeTracing {
   }
 
   private sample(offset: number, rtt: number): void {
-    if (!(rtt >= 0) || rtt >= this.rtt) return;
-    this.rtt = rtt;
-    this.offset = offset;
+    if (!(rtt >= 0) || rtt >= this.clock.rttMs) return;
+    this.clock.rttMs = rtt;
+    this.clock.offsetMs = offset;
   }
 
-  /** Caller side, before call `id` is queued: ask the peer to trace it when a trace runs here. */
+  /**
+   * Caller side, before call `id` is queued: ask the peer to trace it when a
+   * trace runs here. The first few traced calls of a trace also send a hello,
+   * the probe every v1 peer answers with a welcome: round trips taken while
+   * both sides are running (the handshake's may have waited on a worker
+   * starting up), of which the shortest sets the offset.
+   */
   beforeCall(id: number): void {
-    if (activeRecorder === null) return;
-    if (this.peerTraces) this.host.send({ t: 'trace', c: id });
-    else if (!this.handshaken) this.early.push(id);
+    const recorder = activeRecorder;
+    if (recorder === null) return;
+    if (this.peerTraces) {
+      if (this.probedFor !== recorder) {
+        this.probedFor = recorder;
+        this.probes = 0;
+      }
+      if (this.probes++ < CLOCK_PROBES) {
+        const w = this.windows;
+        this.host.send({ t: 'hello', w: w.windowItems, wb: w.windowBytes, sb: w.sessionBudgetBytes, ck: clockNow() });
+      }
+      this.host.send({ t: 'trace', c: id });
+    } else if (!this.handshaken) this.early.push(id);
   }
 
   /** Callee side: the trace parent of call `id`'s result, if the peer asked for one. */
@@ -270,24 +297,20 @@ export class BridgeTracing {
     for (const record of frame.n ?? []) this.apply(record);
   }
 
-  /** Maps a peer clock reading onto this side's performance.now() scale. */
-  private toLocal(time: number | undefined): number {
-    if (time === undefined) return Number.NaN;
-    return time - (Number.isNaN(this.offset) ? 0 : this.offset) - performance.timeOrigin;
-  }
-
   private apply(record: TraceRecord): void {
     const node = this.nodes.get(record.s);
     if (node === undefined) return;
     const context = this.peerName();
     node.context = context;
-    node.recorder.clocks.set(context, Number.isNaN(this.offset) ? null : { offsetMs: this.offset, rttMs: this.rtt });
+    node.recorder.clocks.set(context, this.clock);
     if (record.l !== undefined && !node.named) node.name(record.l);
-    const remote = (node.remote ??= { opened: NaN, firstProduced: NaN, lastProduced: NaN, done: NaN, items: 0, bytes: 0, outcome: null });
-    if (record.o !== undefined) remote.opened = this.toLocal(record.o);
-    if (record.f !== undefined) remote.firstProduced = this.toLocal(record.f);
-    if (record.p !== undefined) remote.lastProduced = this.toLocal(record.p);
-    if (record.d !== undefined) remote.done = this.toLocal(record.d);
+    const nan = Number.NaN;
+    const remote = (node.remote ??= { clock: this.clock, opened: nan, firstProduced: nan, lastProduced: nan, done: nan, items: 0, bytes: 0, outcome: null });
+    // Kept on the peer's clock: mapped when the trace is exported, with the best estimate by then.
+    if (record.o !== undefined) remote.opened = record.o;
+    if (record.f !== undefined) remote.firstProduced = record.f;
+    if (record.p !== undefined) remote.lastProduced = record.p;
+    if (record.d !== undefined) remote.done = record.d;
     if (record.n !== undefined) remote.items = record.n;
     if (record.b !== undefined) remote.bytes = record.b;
     if (record.e !== undefined) {
@@ -299,9 +322,9 @@ export class BridgeTracing {
   /** Producer side: sends one record, with this side's name and clock estimate. */
   record(record: TraceRecord): void {
     const frame: TraceFrame = { t: 'trace', n: [record], x: this.selfName };
-    if (!Number.isNaN(this.offset)) {
-      frame.o = this.offset;
-      frame.r = this.rtt;
+    if (!Number.isNaN(this.clock.offsetMs)) {
+      frame.o = this.clock.offsetMs;
+      frame.r = this.clock.rttMs;
     }
     this.host.send(frame);
   }

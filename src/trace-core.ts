@@ -77,8 +77,27 @@ export function describeSource(source: unknown): { kind: NodeKind; label: string
   return { kind: 'iterable', label };
 }
 
-/** The producer side of a node that crossed the bridge, on the tracer's clock (performance.now() ms). */
+/**
+ * A peer's clock as its session estimates it, updated in place as better
+ * round trips come in: the remote times of a trace are mapped when exported,
+ * with the best estimate by then.
+ */
+export interface PeerClock {
+  /** Peer clock minus this clock, in ms; NaN until measured (then taken as 0). */
+  offsetMs: number;
+  /** The round trip the offset came from, in ms (the error is at most half of it); Infinity until measured. */
+  rttMs: number;
+}
+
+/** A peer's clock reading (epoch ms on its clock) on this context's performance.now() scale. */
+export function peerToLocal(clock: PeerClock, time: number): number {
+  return time - (Number.isNaN(clock.offsetMs) ? 0 : clock.offsetMs) - performance.timeOrigin;
+}
+
+/** The producer side of a node that crossed the bridge: times on the producer's clock (epoch ms), mapped with `clock`. */
 export interface RemoteSide {
+  /** The session's estimate of the producer's clock. */
+  clock: PeerClock;
   /** The producer opened the stream. */
   opened: number;
   firstProduced: number;
@@ -254,12 +273,6 @@ export interface RecorderSettings {
   minWaitMs: number;
 }
 
-/** A peer's clock as the bridge estimated it: peer minus local, and the round trip it came from. */
-export interface PeerClock {
-  offsetMs: number;
-  rttMs: number;
-}
-
 /** Collects the nodes of one trace. */
 export class Recorder {
   readonly nodes: TraceNode[] = [];
@@ -271,7 +284,7 @@ export class Recorder {
   /** Nodes not recorded because `maxNodes` was reached. */
   dropped = 0;
   /** Clock estimates of the peers whose streams appear in the trace, by context name. */
-  readonly clocks = new Map<string, PeerClock | null>();
+  readonly clocks = new Map<string, PeerClock>();
 
   constructor(settings: RecorderSettings) {
     this.context = settings.context;

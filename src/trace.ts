@@ -13,7 +13,7 @@
  * @module
  */
 import { traceNodeOf } from './relay.ts';
-import { activeRecorder, Recorder, setActiveRecorder, setLabel, type NodeKind, type Outcome, type TraceNode } from './trace-core.ts';
+import { activeRecorder, peerToLocal, Recorder, setActiveRecorder, setLabel, type NodeKind, type Outcome, type TraceNode } from './trace-core.ts';
 
 export type { NodeKind, Outcome } from './trace-core.ts';
 export { traceToHtml, type TraceHtmlOptions } from './trace-html.ts';
@@ -268,12 +268,14 @@ function exportTrace(recorder: Recorder, end: number): Trace {
   for (const node of recorder.nodes) {
     if (node.alias !== null || (node.transparent && node.parent !== null)) continue;
     const remote = node.remote;
+    const first = remote === null ? NaN : peerToLocal(remote.clock, remote.firstProduced);
+    const last = remote === null ? NaN : peerToLocal(remote.clock, remote.lastProduced);
     rows.set(node, {
       node,
       parent: null,
       children: [],
-      firstProduced: remote !== null && !Number.isNaN(remote.firstProduced) ? remote.firstProduced : node.firstProduced,
-      lastProduced: remote !== null && !Number.isNaN(remote.lastProduced) ? remote.lastProduced : node.lastProduced,
+      firstProduced: Number.isNaN(first) ? node.firstProduced : first,
+      lastProduced: Number.isNaN(last) ? node.lastProduced : last,
       firstConsumed: node.firstConsumed,
       items: node.items,
       bytes: remote !== null ? remote.bytes : NaN,
@@ -319,11 +321,12 @@ function exportTrace(recorder: Recorder, end: number): Trace {
     nodes.push(nodeJSON(row, depth, t0));
     for (let i = row.children.length - 1; i >= 0; i--) walk.push([row.children[i]!, depth + 1]);
   }
+  const measured = (value: number): number | null => (Number.isFinite(value) ? round(value) : null);
   const clocks: TraceClockJSON[] = [...recorder.clocks].map(([context, clock]) => ({
     context,
-    offsetMs: clock === null ? null : round(clock.offsetMs),
-    rttMs: clock === null ? null : round(clock.rttMs),
-    precisionMs: clock === null ? null : round(clock.rttMs / 2),
+    offsetMs: measured(clock.offsetMs),
+    rttMs: measured(clock.rttMs),
+    precisionMs: measured(clock.rttMs / 2),
   }));
   return {
     format: 'stream-weaver-trace',
@@ -371,7 +374,7 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
     kind: node.kind,
     context: node.where(),
     // A remote stream was chained where it was produced, when its producer opened it (often before it is re-chained here).
-    chained: time(node.remote === null ? node.chained : min(node.chained, node.remote.opened), t0),
+    chained: time(node.remote === null ? node.chained : min(node.chained, peerToLocal(node.remote.clock, node.remote.opened)), t0),
     firstProduced: time(row.firstProduced, t0),
     lastProduced: time(row.lastProduced, t0),
     firstConsumed: time(row.firstConsumed, t0),
@@ -385,11 +388,12 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
   if (node.error !== null) out.error = node.error;
   const r = node.remote;
   if (r !== null) {
+    const at = (peerTime: number): number | null => time(peerToLocal(r.clock, peerTime), t0);
     out.remote = {
-      opened: time(r.opened, t0),
-      firstProduced: time(r.firstProduced, t0),
-      lastProduced: time(r.lastProduced, t0),
-      done: time(r.done, t0),
+      opened: at(r.opened),
+      firstProduced: at(r.firstProduced),
+      lastProduced: at(r.lastProduced),
+      done: at(r.done),
       items: r.items,
       bytes: r.bytes,
       outcome: r.outcome ?? 'open',
