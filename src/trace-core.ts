@@ -129,6 +129,8 @@ export class TraceNode {
   alias: TraceNode | null = null;
   /** Its producer is across the bridge: nodes chained into it ran there too. */
   mirror = false;
+  /** Read by its parent's own code rather than chained (ExplodeContext.traceInput): not counted in the parent's items. */
+  input = false;
   /** Chained by a mirror: its context is that node's (known once the peer's records name it). */
   contextOf: TraceNode | null = null;
   firstProduced = NaN;

@@ -94,7 +94,7 @@ function tooltip(row: DrawRow): string {
   }
   const n = first;
   const lines = [
-    `${n.label} — ${n.kind} in ${n.context}, ${n.outcome}`,
+    `${n.label} — ${n.kind}${n.input === true ? ' read as input' : ''} in ${n.context}, ${n.outcome}`,
     `chained ${ms(n.chained)}, produced ${ms(n.firstProduced)} … ${ms(n.lastProduced)}`,
     `consumed from ${ms(n.firstConsumed)}, done ${ms(n.done)}`,
     `${n.items} items${n.bytes === null ? '' : `, ~${n.bytes} bytes`}, consumer waited ${ms(n.waitMs)}`,

@@ -84,6 +84,8 @@ export interface TraceNodeJSON {
   waits: Array<[number, number]>;
   /** `name: message` of the error it failed with (before the plan path was added). */
   error?: string;
+  /** Read by its parent's own code rather than chained (`ExplodeContext.traceInput`): not counted in the parent's items. */
+  input?: true;
   /** The producer's side of a stream that crossed the bridge. */
   remote?: {
     opened: number | null;
@@ -348,6 +350,7 @@ function aggregateInto(parent: Row, child: Row): void {
   parent.firstProduced = min(parent.firstProduced, child.firstProduced);
   parent.lastProduced = max(parent.lastProduced, child.lastProduced);
   parent.firstConsumed = min(parent.firstConsumed, child.firstConsumed);
+  if (child.node.input) return; // read by the parent's code: what it made of it is counted in its other children
   if (parent.node.items === 0) parent.items += child.items;
   if (!Number.isNaN(child.bytes)) parent.bytes = Number.isNaN(parent.bytes) ? child.bytes : parent.bytes + child.bytes;
   if (parent.node.waitMs === 0) parent.waitMs += child.waitMs;
@@ -359,7 +362,9 @@ const time = (ms: number, t0: number): number | null => (Number.isNaN(ms) ? null
 
 function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
   const node = row.node;
-  let outcome: TraceOutcome = node.outcome ?? 'open';
+  // A remote stream read by code rather than chained has only its producer's end.
+  const ended = node.outcome === null && node.remote !== null && node.remote.outcome !== null;
+  let outcome: TraceOutcome = node.outcome ?? node.remote?.outcome ?? 'open';
   // A sequence closed because a child failed failed with it (unless a boundary recovered: then it ended done).
   if (outcome === 'cancelled' && row.failedChild && (node.kind === 'sequence' || node.kind === 'conductor')) outcome = 'error';
   const waits: Array<[number, number]> = [];
@@ -378,7 +383,7 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
     firstProduced: time(row.firstProduced, t0),
     lastProduced: time(row.lastProduced, t0),
     firstConsumed: time(row.firstConsumed, t0),
-    done: time(node.done, t0),
+    done: ended ? time(peerToLocal(node.remote!.clock, node.remote!.done), t0) : time(node.done, t0),
     items: row.items,
     bytes: Number.isNaN(row.bytes) ? null : row.bytes,
     outcome,
@@ -386,6 +391,7 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
     waits,
   };
   if (node.error !== null) out.error = node.error;
+  if (node.input) out.input = true;
   const r = node.remote;
   if (r !== null) {
     const at = (peerTime: number): number | null => time(peerToLocal(r.clock, peerTime), t0);

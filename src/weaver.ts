@@ -8,7 +8,7 @@
  * @module
  */
 import { ConductorStream } from './conductor.ts';
-import { markPlumbing, traceNodeOf } from './relay.ts';
+import { attachTrace, markPlumbing, traceNodeOf } from './relay.ts';
 import { asyncIterableSequencer, type AnyIterable } from './sequencer.ts';
 import { isThenable, openReader, type ChainOptions, type Reader } from './sources.ts';
 import { HIDDEN } from './trace-core.ts';
@@ -86,6 +86,14 @@ export interface ExplodeContext<N, O> {
   explode(child: N): void;
   /** Aborted when this node's output is cancelled or fails before it was read: stop working. */
   readonly signal: AbortSignal;
+  /**
+   * While a trace runs (see `startTrace`), shows `input` under this node in
+   * the plan tree: a stream this node reads itself instead of chaining it (a
+   * remote token stream it parses, say). Only a stream with a node of its own
+   * shows (one that came over the bridge, a sequence, a conductor's readable);
+   * `options.label` names it. Does nothing when no trace runs.
+   */
+  traceInput(input: object, options?: ChainOptions): void;
 }
 
 /**
@@ -175,6 +183,13 @@ function expandNode<N, O>(node: N, expand: Expand<N, O>, options?: ExplodeOption
       if (!controller.signal.aborted) inner.chain(expandNode(child, expand, options));
     },
     signal: controller.signal,
+    traceInput(input, inputOptions) {
+      const node = traceNodeOf(input);
+      if (node === null) return;
+      if (inputOptions?.label !== undefined) node.name(inputOptions.label);
+      node.input = true;
+      attachTrace(input, outer.sequence);
+    },
   };
   const end = () => inner.chain(null);
   const fail = (error: unknown) => {

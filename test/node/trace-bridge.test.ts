@@ -10,6 +10,7 @@ import { nodeWorkerEndpoint, startTsWorker } from '../../adapters/worker-threads
 import {
   asyncIterableSequencer,
   decodeFrame,
+  explode,
   DEFAULT_LIMITS,
   planPathOf,
   ProtocolError,
@@ -155,6 +156,34 @@ describe('across a real worker thread', () => {
     } finally {
       await fresh.terminate();
     }
+  });
+
+  test('a remote stream that an explode node reads itself shows under that node through traceInput', async () => {
+    tracer = startTrace();
+    const text = await drain(
+      explode<string, string>(
+        'history',
+        async (title, { chain, traceInput }) => {
+          const tokens = await remote.section(title, null);
+          traceInput(tokens, { label: 'tokens' });
+          for await (const token of tokens) chain([token.toUpperCase()]);
+        },
+        { label: (title) => `agent "${title}"` },
+      ),
+    );
+    const trace = tracer.stop();
+    expect(text).toHaveLength(9);
+    const peer = `worker ${worker.threadId}`;
+    expect(shape(trace).slice(0, 7)).toEqual([
+      'agent "history" [sequence, main, 9, done]',
+      `  tokens [sequence, ${peer}, 9, done]`,
+      `    array [array, ${peer}, 1, done]`,
+      `    agent "1890s" [generator, ${peer}, 3, done]`,
+      `    agent "1900s" [generator, ${peer}, 3, done]`,
+      `    appendix [sequence, ${peer}, 2, done]`,
+      `      agent "notes" [generator, ${peer}, 2, done]`,
+    ]);
+    expect(trace.nodes.slice(7).every((n) => n.kind === 'array' && n.context === 'main')).toBe(true);
   });
 
   test('the timeline of a cross-context trace draws one row per node in two context colours', async () => {
