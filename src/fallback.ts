@@ -15,7 +15,7 @@ import {
   type AsyncIterableSequencerReturn,
   type Chain,
 } from './sequencer.ts';
-import { attachTrace, linkTrace, markPlumbing } from './relay.ts';
+import { attachTrace, linkTrace, markPlumbing, traceNodeOf } from './relay.ts';
 import { assertChainable, isThenable, openReader, type Reader } from './sources.ts';
 import { HIDDEN } from './trace-core.ts';
 import { DONE, failing, nextResult, onClose, type Content } from './weaver.ts';
@@ -284,6 +284,7 @@ class Boundary<T> implements AsyncGenerator<T, void, undefined> {
   private readonly onError = (error: unknown): Promise<IteratorResult<T, void>> => {
     if (this.done) return Promise.resolve(DONE);
     this.reader = null;
+    traceNodeOf(this)?.recover(error);
     const { sequence, chain } = asyncIterableSequencer<T>();
     // Traced, the fallback content appears under the boundary's node.
     markPlumbing(sequence);

@@ -144,8 +144,10 @@ export class TraceNode {
   waitMs = 0;
   /** The longer waits, flattened [start, end, start, end, ...]; capped. */
   waits: number[] | null = null;
-  /** `name: message` of the error it failed with. */
+  /** `name: message` of the error it failed with (or that a boundary recovered from). */
   error: string | null = null;
+  /** An error boundary turned the error into fallback content: the node went on. */
+  recovered = false;
   /** The producer's side, for a stream that crossed the bridge. */
   remote: RemoteSide | null = null;
 
@@ -213,6 +215,13 @@ export class TraceNode {
     let node: TraceNode = this;
     while (node.contextOf !== null) node = node.contextOf;
     return node.context;
+  }
+
+  /** An error boundary caught `error` here and goes on with fallback content. */
+  recover(error: unknown): void {
+    if (this.error === null) this.error = describeError(error);
+    this.recovered = true;
+    annotate(error, this);
   }
 
   /** The node as exported: itself, or what a merged promise became. */

@@ -100,7 +100,7 @@ function tooltip(row: DrawRow): string {
     `${n.items} items${n.bytes === null ? '' : `, ~${n.bytes} bytes`}, consumer waited ${ms(n.waitMs)}`,
   ];
   if (n.remote !== undefined) lines.push(`producer: opened ${ms(n.remote.opened)}, done ${ms(n.remote.done)}, sent ${n.remote.items} items`);
-  if (n.error !== undefined) lines.push(n.error);
+  if (n.error !== undefined) lines.push(n.recovered === true ? `recovered from ${n.error}` : n.error);
   return lines.join('\n');
 }
 
@@ -147,6 +147,7 @@ function drawRow(row: DrawRow, index: number, x: (t: number | null) => number, c
       parts.push(`<rect class="wait" x="${a}" y="${y + 10}" width="${Math.max(1, x(we) - a).toFixed(1)}" height="5" fill="${WAIT}"/>`);
     }
     if (n.outcome === 'error' && n.done !== null) parts.push(`<text class="mark error" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">✕</text>`);
+    if (n.recovered === true && n.done !== null) parts.push(`<text class="mark recovered" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">⚠</text>`);
     if (n.outcome === 'cancelled' && n.done !== null) parts.push(`<text class="mark cancelled" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">⊘</text>`);
   }
   parts.push('</g>');
@@ -185,6 +186,7 @@ svg .tick{fill:#6b7280;text-anchor:middle}
 svg .mark{font-size:12px;font-weight:700}
 svg .error{fill:#dc2626}
 svg .cancelled{fill:#6b7280}
+svg .recovered{fill:#d97706}
 svg g.row:hover .band,svg g.row:hover{fill-opacity:1}
 `;
 
@@ -222,9 +224,9 @@ export function traceToHtml(trace: Trace, options: TraceHtmlOptions = {}): strin
 <div class="summary"><span>${trace.nodes.length} nodes in ${rows.length} rows</span><span>${ms(trace.durationMs)}</span><span>traced in ${escape(trace.context)}</span><span>consumer waited ${ms(waited)}</span>${trace.droppedNodes > 0 ? `<span>${trace.droppedNodes} nodes dropped (maxNodes)</span>` : ''}</div>
 <div class="legend">${contexts.map((c) => `<span><i class="swatch" style="background:${colour(c)}"></i>${escape(c)}</span>`).join('')}
 <span><i class="swatch" style="background:#6b7280;opacity:.5"></i>produced (upper)</span><span><i class="swatch" style="background:#6b7280"></i>consumed (lower)</span>
-<span><i class="swatch" style="background:${WAIT}"></i>consumer waiting</span><span>✕ error</span><span>⊘ cancelled</span><span>┄ chained, not yet active</span></div>
+<span><i class="swatch" style="background:${WAIT}"></i>consumer waiting</span><span>✕ error</span><span>⚠ error recovered by a boundary</span><span>⊘ cancelled</span><span>┄ chained, not yet active</span></div>
 ${clockRows === '' ? '' : `<table><tr><th>peer clock</th><th></th><th>precision</th></tr>${clockRows}</table>`}
-${errors.length === 0 ? '' : `<ul class="errors">${errors.map((n) => `<li>${escape(n.label)} (${escape(n.context)}): ${escape(n.error!)}</li>`).join('')}</ul>`}
+${errors.length === 0 ? '' : `<ul class="errors">${errors.map((n) => `<li>${escape(n.label)} (${escape(n.context)}): ${n.recovered === true ? 'recovered from ' : ''}${escape(n.error!)}</li>`).join('')}</ul>`}
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(title)} timeline">
 ${axis(LABEL_WIDTH + timelineWidth, height, end, x)}
 ${body}

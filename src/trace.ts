@@ -86,6 +86,8 @@ export interface TraceNodeJSON {
   error?: string;
   /** Read by its parent's own code rather than chained (`ExplodeContext.traceInput`): not counted in the parent's items. */
   input?: true;
+  /** An error boundary recovered from `error` here: the output went on with fallback content. */
+  recovered?: true;
   /** The producer's side of a stream that crossed the bridge. */
   remote?: {
     opened: number | null;
@@ -392,6 +394,7 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
   };
   if (node.error !== null) out.error = node.error;
   if (node.input) out.input = true;
+  if (node.recovered) out.recovered = true;
   const r = node.remote;
   if (r !== null) {
     const at = (peerTime: number): number | null => time(peerToLocal(r.clock, peerTime), t0);
