@@ -25,7 +25,13 @@ export interface BridgeLimits {
    * exhaustion in the walker and the reviver. Default 64.
    */
   maxDepth: number;
-  /** Streams the peer may have open toward this side at once. Stops stream-id flooding. Default 10,000. */
+  /**
+   * Streams open at once in each direction: the peer's toward this side (past
+   * it the session closes: stream-id flooding), and this side's toward the
+   * peer (past it the value that would open one fails to send, typed: a
+   * consumer that opens streams and never reads them cannot make this side
+   * hold a producer for each). Default 10,000.
+   */
   maxOpenStreams: number;
   /**
    * Bytes a single incoming stream may have buffered here. A peer that sends

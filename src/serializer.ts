@@ -12,7 +12,7 @@
 import { LimitExceededError, ProtocolError, SerializationError } from './errors.ts';
 import { encodeError, type ErrorPolicy } from './codec.ts';
 import type { Frame, PathKey, Ref, StreamKind } from './protocol.ts';
-import { unclaimedRelay, type Relay } from './sequencer.ts';
+import { closeSource, unclaimedRelay, type Relay } from './sequencer.ts';
 import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
 import type { OutTrace, TraceParent } from './trace-bridge.ts';
 
@@ -49,6 +49,12 @@ export interface SerializerSettings {
   transfer: boolean;
   /** Deepest value nesting walked. */
   maxDepth: number;
+  /**
+   * Most streams produced for the peer at once (default unbounded). Past it the
+   * source is closed unread and the value carrying it fails to send with
+   * `LimitExceededError`.
+   */
+  maxOpenStreams?: number;
   /** How errors are encoded. */
   errors: ErrorPolicy;
 }
@@ -333,6 +339,13 @@ export class Serializer {
 
   /** Opens an outgoing stream and starts pumping it at once: the explode. */
   private open(kind: StreamKind, source: object, onCancel: ((reason: unknown) => void) | undefined): Outgoing {
+    const max = this.settings.maxOpenStreams ?? Number.POSITIVE_INFINITY;
+    if (this.streams.size >= max) {
+      // A consumer that opens streams and never reads them would have this side hold a producer for
+      // each, without end (found by test/node/limits.test.ts).
+      closeSource(source);
+      throw new LimitExceededError('maxOpenStreams', this.streams.size + 1, max);
+    }
     const out = new Outgoing(this.nextId++, kind, source, onCancel);
     if (kind === 'seq') {
       const relay = unclaimedRelay<unknown>(source)!;

@@ -192,7 +192,13 @@ export class Session implements FrameSink {
       classes: new Map((options.errorClasses ?? []).map((cls) => [cls.name, cls])),
     });
     const transfer = (options.transfer ?? true) && this.codec.wire === 'clone';
-    this.serializer = new Serializer(this, { transfer, maxDepth: this.limits.maxDepth, errors, textWire: this.codec.wire === 'text' });
+    this.serializer = new Serializer(this, {
+      transfer,
+      maxDepth: this.limits.maxDepth,
+      maxOpenStreams: this.limits.maxOpenStreams,
+      errors,
+      textWire: this.codec.wire === 'text',
+    });
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
     this.tracing = new BridgeTracing(this, options, this.flow);
     this.deserializer.onStream = this.tracing.incoming;
