@@ -198,6 +198,26 @@ describe('maxOpenStreams', () => {
   });
 });
 
+describe('maxOpenStreams on the producing side', () => {
+  const max = 12;
+
+  test('a consumer that opens streams and never reads them cannot make the producer hold more than maxOpenStreams', async () => {
+    // The client ignores limits of its own (a hostile consumer would): only the server's cap stands.
+    const { remote, server } = pair({ server: { maxOpenStreams: max }, client: { maxOpenStreams: Number.POSITIVE_INFINITY } });
+    const held = await Promise.all(Array.from({ length: max }, () => remote.quiet()));
+    expect(server.stats().outgoingStreams).toBe(max);
+    // One more is refused to that call alone, as a LimitExceededError; the session goes on.
+    await expect(remote.quiet()).rejects.toMatchObject({ name: 'LimitExceededError', limit: 'maxOpenStreams', max });
+    expect(await remote.ping()).toBe('pong');
+    expect(server.stats()).toMatchObject({ state: 'open', outgoingStreams: max });
+    // Streams the consumer lets go of make room again.
+    await Promise.all(held.slice(0, 2).map((stream) => (stream as unknown as AsyncIterator<never>).return?.()));
+    await expect.poll(() => server.stats().outgoingStreams).toBe(max - 2);
+    await remote.quiet();
+    expect(server.stats().outgoingStreams).toBe(max - 1);
+  });
+});
+
 describe('maxBufferedBytesPerStream', () => {
   const max = 4_096;
 
