@@ -146,7 +146,7 @@ function drawRow(row: DrawRow, index: number, x: (t: number | null) => number, c
       const a = x(ws);
       parts.push(`<rect class="wait" x="${a}" y="${y + 10}" width="${Math.max(1, x(we) - a).toFixed(1)}" height="5" fill="${WAIT}"/>`);
     }
-    if (n.outcome === 'error' && n.done !== null) parts.push(`<text class="mark error" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">✕</text>`);
+    if (n.outcome === 'error' && n.recovered !== true && n.done !== null) parts.push(`<text class="mark error" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">✕</text>`);
     if (n.recovered === true && n.done !== null) parts.push(`<text class="mark recovered" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">⚠</text>`);
     if (n.outcome === 'cancelled' && n.done !== null) parts.push(`<text class="mark cancelled" x="${x(n.done) + 3}" y="${y + ROW / 2 + 4}">⊘</text>`);
   }

@@ -369,6 +369,8 @@ function nodeJSON(row: Row, depth: number, t0: number): TraceNodeJSON {
   let outcome: TraceOutcome = node.outcome ?? node.remote?.outcome ?? 'open';
   // A sequence closed because a child failed failed with it (unless a boundary recovered: then it ended done).
   if (outcome === 'cancelled' && row.failedChild && (node.kind === 'sequence' || node.kind === 'conductor')) outcome = 'error';
+  // A boundary's node failed where the boundary took over (drawn as recovered, not as a failure of the whole).
+  if (node.recovered && outcome === 'cancelled') outcome = 'error';
   const waits: Array<[number, number]> = [];
   const w = node.waits ?? [];
   for (let i = 0; i + 1 < w.length; i += 2) waits.push([round(w[i]! - t0), round(w[i + 1]! - t0)]);
