@@ -27,6 +27,8 @@ export interface CliOptions {
   sequential: boolean;
   /** Show the live status line (when stderr is a terminal). */
   status: boolean;
+  /** Write the run's plan trace (src/trace.ts) to this HTML file. */
+  trace?: string;
 }
 
 /** The `--help` text. */
@@ -54,6 +56,8 @@ Options:
       --api-key-env <NAME>     environment variable with the API key (default OPENAI_API_KEY)
       --sequential             run the agents one after another in this thread, for comparison
       --no-status              no status line
+      --trace <file.html>      write a timeline of the run's plan to an HTML file: every agent,
+                               its worker, its tokens and sub-agents, and where the reader waited
       --bench                  run the benchmark instead (depth 4, breadth 2, ~1 s agents); see bench.ts
   -h, --help                   this text
 
@@ -109,6 +113,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'api-key-env': { type: 'string' },
       sequential: { type: 'boolean' },
       'no-status': { type: 'boolean' },
+      trace: { type: 'string' },
       bench: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -141,5 +146,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     model,
     sequential: values.sequential ?? false,
     status: !(values['no-status'] ?? false),
+    trace: values.trace,
   };
 }

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { writeFile } from 'node:fs/promises';
+import { startTrace, traceToHtml } from '../../src/index.ts';
 import { agentCount, helpText, parseCli, type CliOptions } from './cli.ts';
 import { WorkerPool } from './pool.ts';
 import { loadPrompts } from './prompts.ts';
@@ -59,6 +61,7 @@ async function run(options: CliOptions): Promise<number> {
   }
   try {
     if (interrupted) return EXIT_INTERRUPTED;
+    const tracer = options.trace === undefined ? undefined : startTrace();
     const telemetry = new SwarmTelemetry();
     const settings = { subject: options.topic, shape: options.shape, model: options.model, prompts: loadPrompts(), telemetry };
     const document = pool === undefined ? sequentialDocument(settings) : runSwarm({ ...settings, runner: pool });
@@ -79,6 +82,10 @@ async function run(options: CliOptions): Promise<number> {
       log(`\ninterrupted after ${(telemetry.now() / 1000).toFixed(1)} s: the document so far went to stdout; ${agents}${workers}`);
     }
     log(`\n${formatSummary(summary, { workers: pool === undefined ? 'none (sequential)' : String(pool.size) })}`);
+    if (tracer !== undefined && options.trace !== undefined) {
+      await writeFile(options.trace, traceToHtml(tracer.stop(), { title: `agent swarm: ${options.topic}` }));
+      log(`plan trace written to ${options.trace}`);
+    }
     return interrupted ? EXIT_INTERRUPTED : 0;
   } finally {
     await pool?.close();

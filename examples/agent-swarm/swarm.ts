@@ -65,12 +65,14 @@ export function runSwarm(options: SwarmOptions): AsyncGenerator<string, void, un
 /** One agent's place in the document: its text and its sub-agents' documents, or an error note where it failed. */
 function agentDocument(request: AgentRequest, parent: string | null, spawnToken: number, run: Run): AsyncGenerator<string, void, undefined> {
   run.telemetry.spawned(request, parent, spawnToken);
-  const output = explode<AgentRequest, string>(request, (node, context) => conduct(node, context, run));
+  const output = explode<AgentRequest, string>(request, (node, context) => conduct(node, context, run), {
+    label: (node) => `agent ${node.id} "${node.topic}"`, // in traces (--trace) and error plan paths
+  });
   return errorBoundary(output, (error) => [errorNote(request, error)]);
 }
 
 /** Runs one agent: takes a worker slot, reads its tokens as they come, chains text and spawns sub-agents. */
-async function conduct(request: AgentRequest, { chain, signal }: ExplodeContext<AgentRequest, string>, run: Run): Promise<void> {
+async function conduct(request: AgentRequest, { chain, signal, traceInput }: ExplodeContext<AgentRequest, string>, run: Run): Promise<void> {
   const { telemetry } = run;
   let lease: Lease | undefined;
   let iterator: AsyncIterator<string> | undefined;
@@ -80,6 +82,7 @@ async function conduct(request: AgentRequest, { chain, signal }: ExplodeContext<
     lease = await run.runner.acquire(signal);
     telemetry.started(request.id, lease.worker);
     const tokens = await lease.run(request, run.model);
+    traceInput(tokens, { label: 'tokens' }); // the worker's side of this agent, in traces (--trace)
     iterator = tokens[Symbol.asyncIterator]();
     if (signal.aborted) stop();
     const parser = new DirectiveParser();
