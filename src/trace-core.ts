@@ -257,10 +257,15 @@ function describeError(error: unknown): string {
 /**
  * Puts the plan path of `node` on `error`, once (the deepest node that sees
  * the error wins): a non-enumerable `planPath` array and a tail on the message
- * (and on the first line of the stack). The error stays the same object.
+ * (and on the first line of the stack). The error stays the same object. A
+ * lost connection (`ConnectionClosedError`, shared by every stream of the
+ * session) is left as it is.
  */
 export function annotate(error: unknown, node: TraceNode): void {
   if (!isObject(error) || Object.prototype.hasOwnProperty.call(error, 'planPath')) return;
+  // A lost connection fails every stream of a session with one shared error: no single place is where it happened.
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ERR_CONNECTION_CLOSED' || code === 'ERR_PEER_TIMEOUT') return;
   const path = node.path();
   if (path.length === 0) return;
   try {

@@ -9,6 +9,7 @@ import { webSocketEndpoint } from '../../adapters/websocket.ts';
 import { nodeWorkerEndpoint, startTsWorker } from '../../adapters/worker-threads.ts';
 import {
   asyncIterableSequencer,
+  ConnectionClosedError,
   decodeFrame,
   explode,
   DEFAULT_LIMITS,
@@ -156,6 +157,20 @@ describe('across a real worker thread', () => {
     } finally {
       await fresh.terminate();
     }
+  });
+
+  test('a lost worker fails the weave with the shared ConnectionClosedError, left without a plan path', async () => {
+    const doomed = startTsWorker(ENTRY);
+    const lost = wrap<typeof traceHandlers>(nodeWorkerEndpoint(doomed));
+    tracer = startTrace();
+    const reading = (async () => {
+      let n = 0;
+      for await (const _ of documentOf(lost, ['history'])) if (++n === 2) void doomed.terminate();
+    })();
+    const error = await reading.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionClosedError);
+    expect(planPathOf(error)).toBeUndefined();
+    expect(tracer.stop().nodes.some((n) => n.outcome === 'error')).toBe(true);
   });
 
   test('a remote stream that an explode node reads itself shows under that node through traceInput', async () => {
