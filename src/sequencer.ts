@@ -18,7 +18,8 @@
 import { closeSource, Relay, SEQUENCE_BRAND, SequenceEndedError, unclaimedRelay } from './relay.ts';
 import { assertChainable, isThenable, openReader } from './sources.ts';
 import type { AnyIterable, AsyncIterableSequencerReturn, Reader } from './sources.ts';
-import { traceReader, type TraceNode } from './trace-core.ts';
+import type { TraceNode } from './trace-core.ts';
+import { traceReader } from './trace-reader.ts';
 
 export { isAnyIterable, isReadableStream } from './sources.ts';
 export type { AnyIterable, AsyncIterableSequencerReturn, Chain, Chainable, ChainOptions } from './sources.ts';

@@ -6,11 +6,11 @@
  *
  * Off by default: `activeRecorder` is `null`, and the sequencer then pays one
  * null check per `chain()` and per source opened, nothing per item. Only a
- * traced source is read through a {@link TracedReader}.
+ * traced source is read through the timing reader of src/trace-reader.ts.
  *
  * @module
  */
-import type { ChainOptions, Reader } from './sources.ts';
+import type { ChainOptions } from './sources.ts';
 
 /** What a node stands for. */
 export type NodeKind = 'sequence' | 'conductor' | 'generator' | 'iterable' | 'array' | 'string' | 'stream' | 'promise';
@@ -378,57 +378,4 @@ export class Recorder {
     else if (!node.named) node.label = label;
     return node;
   }
-}
-
-/**
- * A reader whose reads are timed onto a node: items, first and last, the
- * reader's waits, and how it ended. Never a native generator, so the
- * cursor's hand-through fast path is off for traced sources.
- */
-class TracedReader<T> implements Reader<T> {
-  readonly sync: boolean;
-  readonly generator = null;
-
-  constructor(
-    private readonly inner: Reader<T>,
-    private readonly node: TraceNode,
-  ) {
-    this.sync = inner.sync === true;
-  }
-
-  next(): IteratorResult<T> | Promise<IteratorResult<T>> {
-    const node = this.node;
-    const start = performance.now();
-    let result: IteratorResult<T> | Promise<IteratorResult<T>>;
-    try {
-      result = this.inner.next();
-    } catch (error) {
-      node.fail(error);
-      throw error;
-    }
-    if (!(result instanceof Promise)) {
-      node.read(result, start, start);
-      return result;
-    }
-    return result.then(
-      (r) => {
-        node.read(r, start, performance.now());
-        return r;
-      },
-      (error: unknown) => {
-        node.fail(error);
-        throw error;
-      },
-    );
-  }
-
-  close(reason?: unknown): void {
-    this.node.finish('cancelled');
-    this.inner.close(reason);
-  }
-}
-
-/** Reads `reader` with its reads recorded on `node`. */
-export function traceReader<T>(reader: Reader<T>, node: TraceNode): Reader<T> {
-  return new TracedReader(reader, node);
 }
