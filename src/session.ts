@@ -13,6 +13,7 @@ import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type F
 import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 import { BridgeTracing, clockNow } from './trace-bridge.ts';
+import { isThenable } from './sources.ts';
 
 /** Options of a {@link Session} (and of `expose` / `wrap`). */
 export interface SessionOptions {
@@ -153,13 +154,16 @@ export class Session implements FrameSink {
    */
   private batchByteLimit = Infinity;
   private flushScheduled = false;
+  private microFlushScheduled = false;
   /** Text length of the message being dispatched, per item in it (0 on clone wires). */
   private wireBytesPerItem = 0;
   private nextCallId = 0;
   /** Calls this side made, waiting for a result. */
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   /** Calls the peer made that this side is serving, with their abort controllers. */
-  private readonly serving = new Map<number, AbortController>();
+  private readonly serving = new Map<number, CallAbort>();
+  /** Call ids seen in the message being dispatched (sync handlers answer before the next frame). */
+  private readonly callIdsThisMessage = new Set<number>();
   private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
   /** Messages received: the liveness check compares it between ticks, so no clock is read per message. */
   private heard = 0;
@@ -316,6 +320,20 @@ export class Session implements FrameSink {
     return this.endpoint.whenDrained?.(this.flow.highWaterMarkBytes / 2) ?? Promise.resolve();
   }
 
+  /**
+   * Flushes at the end of this microtask checkpoint: for calls and results,
+   * which a waiting peer needs now, while calls made in one synchronous loop
+   * still share a message.
+   */
+  private flushSoon(): void {
+    if (this.microFlushScheduled || this.state !== OPEN) return;
+    this.microFlushScheduled = true;
+    queueMicrotask(() => {
+      this.microFlushScheduled = false;
+      this.flush();
+    });
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.state !== OPEN) return;
     this.flushScheduled = true;
@@ -398,6 +416,8 @@ export class Session implements FrameSink {
       }
     } catch (error) {
       this.violation(error);
+    } finally {
+      this.callIdsThisMessage.clear();
     }
   };
 
@@ -463,7 +483,9 @@ export class Session implements FrameSink {
   // ---- calls -------------------------------------------------------------
 
   private serve(frame: CallFrame): void {
-    if (this.serving.has(frame.id)) throw new ProtocolError(`call id ${frame.id} reused`);
+    // A call still being served, or answered earlier in this same message, may not come again.
+    if (this.serving.has(frame.id) || this.callIdsThisMessage.has(frame.id)) throw new ProtocolError(`call id ${frame.id} reused`);
+    this.callIdsThisMessage.add(frame.id);
     const { value } = this.deserializer.decode(frame.a, frame.r);
     const args = value as unknown[];
     if (this.serving.size >= this.limits.maxPendingCalls) {
@@ -471,25 +493,45 @@ export class Session implements FrameSink {
       for (const arg of args) closeValue(arg);
       return this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
     }
-    const controller = new AbortController();
-    this.serving.set(frame.id, controller);
+    const abort = new CallAbort();
+    this.serving.set(frame.id, abort);
     const handler = lookupHandler(this.handlers, frame.m);
-    const context: CallContext = { signal: controller.signal, session: this };
-    new Promise<unknown>((resolve) => {
-      if (handler === undefined) throw new TypeError(`no handler named ${JSON.stringify(frame.m)}`);
-      resolve(handler.apply(context, args));
-    })
-      .then((result) => {
-        if (this.state === CLOSED) return;
-        const onCancel = (reason: unknown): void => controller.abort(reason);
+    const session = this;
+    // The AbortController is made only if the handler reads `this.signal` (most never do).
+    const context: CallContext = {
+      get signal() {
+        return abort.signal;
+      },
+      session,
+    };
+    const fail = (error: unknown): void => {
+      this.serving.delete(frame.id);
+      this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
+      this.flushSoon();
+    };
+    const reply = (result: unknown): void => {
+      this.serving.delete(frame.id);
+      if (this.state === CLOSED) return;
+      try {
+        const onCancel = (reason: unknown): void => abort.abort(reason);
         const encoded = this.serializer.encode(result, onCancel, null, true, this.tracing.forCall(frame.id, frame.m));
         for (const t of encoded.transfer ?? []) this.transfer.push(t);
         this.send({ t: 'result', id: frame.id, p: encoded.data, ...(encoded.refs && { r: encoded.refs }) });
-      })
-      .catch((error: unknown) => {
-        this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
-      })
-      .finally(() => this.serving.delete(frame.id));
+        this.flushSoon();
+      } catch (error) {
+        fail(error);
+      }
+    };
+    // Called synchronously: a handler that returns a stream or value answers without microtask hops.
+    let result: unknown;
+    try {
+      if (handler === undefined) throw new TypeError(`no handler named ${JSON.stringify(frame.m)}`);
+      result = handler.apply(context, args);
+    } catch (error) {
+      return fail(error);
+    }
+    if (isThenable(result)) Promise.resolve(result).then(reply, fail);
+    else reply(result);
   }
 
   /**
@@ -510,6 +552,7 @@ export class Session implements FrameSink {
       for (const t of encoded.transfer ?? []) this.transfer.push(t);
       this.tracing.beforeCall(id);
       this.send({ t: 'call', id, m: method, a: encoded.data as unknown[], ...(encoded.refs && { r: encoded.refs }) });
+      this.flushSoon();
     });
   }
 
@@ -566,7 +609,7 @@ export class Session implements FrameSink {
     this.pending.clear();
     this.serializer.closeAll(loss);
     this.tracing.close();
-    for (const controller of this.serving.values()) controller.abort(loss);
+    for (const abort of this.serving.values()) abort.abort(loss);
     this.serving.clear();
     if (this.options.closeEndpoint ?? true) {
       try {
@@ -584,6 +627,23 @@ function wireBytesPerItem(text: string, message: WireMessage): number {
   let items = 0;
   for (const frame of message.f) if (frame.t === 'items') items += frame.p.length;
   return items === 0 ? 0 : text.length / items;
+}
+
+/** A served call's abort signal, made on first use. */
+class CallAbort {
+  private controller: AbortController | null = null;
+  private reason: { value: unknown } | null = null;
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.reason !== null) this.controller.abort(this.reason.value);
+    }
+    return this.controller.signal;
+  }
+  abort(reason: unknown): void {
+    this.reason ??= { value: reason };
+    this.controller?.abort(reason);
+  }
 }
 
 /** Finds a callable handler without reaching `Object.prototype` (`constructor`, `toString`, `__proto__`...). */
