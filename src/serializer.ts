@@ -126,12 +126,23 @@ function streamKind(value: object): StreamKind | null {
 }
 
 /**
- * The estimated size of a flat item (a primitive, or a plain object or array
- * of primitives), or -1 when it needs the full walk. Most stream items are
+ * The estimated size of a flat item (a primitive, or plain objects and arrays
+ * nested at most two deep holding primitives, 1,024 values at most: a batch of
+ * records is flat too), or -1 when it needs the full walk. Most stream items are
  * flat: this keeps the walk, its allocations and its path bookkeeping off the
  * per-item path.
  */
 function flatSize(value: unknown): number {
+  flatBudget = 1_024;
+  return flatSizeWithin(value, 2);
+}
+
+/** Values `flatSize` may still read for the item at hand (module state: no allocation per item). */
+let flatBudget = 0;
+
+/** `flatSize` down to `depth` more levels of plain containers. */
+function flatSizeWithin(value: unknown, depth: number): number {
+  if (--flatBudget < 0) return -1;
   switch (typeof value) {
     case 'string':
       return value.length + 2;
@@ -146,6 +157,7 @@ function flatSize(value: unknown): number {
       return -1;
   }
   if (value === null) return 8;
+  if (depth < 0) return -1;
   const isArray = Array.isArray(value);
   if (!isArray) {
     const proto = Object.getPrototypeOf(value);
@@ -153,29 +165,12 @@ function flatSize(value: unknown): number {
   }
   const keys = isArray ? null : Object.keys(value);
   const length = keys === null ? (value as unknown[]).length : keys.length;
-  if (length > 32) return -1;
   let size = 16;
   for (let i = 0; i < length; i++) {
     const child = keys === null ? (value as unknown[])[i] : (value as Record<string, unknown>)[keys[i]!];
-    switch (typeof child) {
-      case 'string':
-        size += child.length + 2;
-        break;
-      case 'number':
-      case 'boolean':
-      case 'undefined':
-      case 'bigint':
-        size += 8;
-        break;
-      case 'object':
-        if (child === null) {
-          size += 8;
-          break;
-        }
-        return -1;
-      default:
-        return -1;
-    }
+    const childSize = flatSizeWithin(child, depth - 1);
+    if (childSize < 0) return -1;
+    size += childSize;
   }
   return size;
 }
