@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import {
   asyncIterableSequencer,
   ConnectionClosedError,
+  DEFAULT_FLOW,
   expose,
   LimitExceededError,
   memoryEndpointPair,
@@ -179,7 +180,7 @@ describe('flow control', () => {
     // The producer never ran more than the window (plus the item in hand) ahead of the consumer.
     expect(maxAhead).toBeLessThanOrEqual(windowItems + 2);
     expect(maxInflight).toBeGreaterThan(0);
-    expect(maxInflight).toBeLessThanOrEqual(1024 * 1024);
+    expect(maxInflight).toBeLessThanOrEqual(DEFAULT_FLOW.windowBytes);
     await delay(20);
     expect(produced).toBeLessThan(2_000 + windowItems + 2);
   });
