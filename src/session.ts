@@ -5,82 +5,20 @@
  *
  * @module
  */
-import { defaultTextCodec, encodeError, structuredCloneCodec, type Codec, type ErrorPolicy, type RegisteredClass } from './codec.ts';
+import { defaultTextCodec, encodeError, structuredCloneCodec, type Codec, type ErrorPolicy } from './codec.ts';
 import { Deserializer } from './deserializer.ts';
 import type { Endpoint, EndpointListener } from './endpoint.ts';
 import { ConnectionClosedError, LimitExceededError, PeerTimeoutError, ProtocolError, StreamCancelledError } from './errors.ts';
 import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type FlowOptions } from './limits.ts';
 import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
+import { Outbox, type OutboxHost } from './outbox.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 import { BridgeTracing, clockNow } from './trace-bridge.ts';
 import { isThenable } from './sources.ts';
+import { DEFAULT_PEER_TIMEOUT_MS, type CallContext, type Remote, type SessionOptions, type SessionStats } from './session-options.ts';
 
-/** Options of a {@link Session} (and of `expose` / `wrap`). */
-export interface SessionOptions {
-  /** Functions the peer may call. A handler's `this` is a {@link CallContext}. */
-  handlers?: object;
-  /** The codec; by default structured clone, or superjson when the endpoint's `wire` is `'text'`. */
-  codec?: Codec;
-  /** Limits on what the peer may make this side hold ({@link DEFAULT_LIMITS}). */
-  limits?: Partial<BridgeLimits>;
-  /** Credit windows ({@link DEFAULT_FLOW}). */
-  flow?: Partial<FlowOptions>;
-  /** Send error stacks to the peer. Default: true over postMessage, false over text wires (sockets). */
-  keepStacks?: boolean;
-  /** Custom error classes revived as themselves, matched by `name`. */
-  errorClasses?: RegisteredClass[];
-  /** Transfer ArrayBuffers found in values instead of copying them (clone wires). Default true. */
-  transfer?: boolean;
-  /** Fail everything if the peer has not answered the handshake by then. Default 30,000 ms; 0 waits forever. */
-  handshakeTimeoutMs?: number;
-  /**
-   * Close the session with `PeerTimeoutError` (failing every open stream and
-   * call with it) when the peer has sent nothing for this long while work is
-   * outstanding: a call either way or an open stream either way. After a third
-   * of it without a word a probe goes out (a `hello`, which every v1 peer
-   * answers with a `welcome`), so a live peer that is merely idle, slow to
-   * produce or not reading always answers in time; a hung peer (a blocked event
-   * loop, a frozen worker) or one that vanished without the transport noticing
-   * (a cut network link, a half-open TCP connection) does not. It fires between
-   * this and 4/3 of it after the last message. An idle session is never probed.
-   * Costs one counter increment per message and one timer per session. Raise it
-   * for peers that block their event loop for long stretches.
-   * Default {@link DEFAULT_PEER_TIMEOUT_MS} (30,000 ms); 0 turns it off.
-   */
-  peerTimeoutMs?: number;
-  /** Call `endpoint.close()` when the session closes. Default true. */
-  closeEndpoint?: boolean;
-  /** This side's name in the peer's traces (`startTrace`). Default: `worker <threadId>` in a worker thread, `process <pid>` in Node. */
-  name?: string;
-  /** The peer's name in this side's traces. Default: the name the peer reports. */
-  peerName?: string;
-}
-
-/** What a handler sees as `this`. */
-export interface CallContext {
-  /** Aborts when the caller cancels a stream of this call's result, or the session closes. */
-  readonly signal: AbortSignal;
-  /** The session the call came in on (to call the caller back). */
-  readonly session: Session;
-}
-
-/** Counts that return to zero when everything has ended: for tests and monitoring. */
-export interface SessionStats {
-  state: 'connecting' | 'open' | 'closed';
-  incomingStreams: number;
-  outgoingStreams: number;
-  pendingCalls: number;
-  servingCalls: number;
-  inflightBytes: number;
-}
-
-type Fn = (...args: never[]) => unknown;
-/** The remote face of a handlers object: every method returns a promise of its awaited result. */
-export type Remote<T> = {
-  readonly [K in keyof T as T[K] extends Fn ? K : never]: T[K] extends (...args: infer A) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
-};
+export { DEFAULT_PEER_TIMEOUT_MS } from './session-options.ts';
+export type { CallContext, Remote, SessionOptions, SessionStats } from './session-options.ts';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -88,22 +26,6 @@ const CLOSED = 2;
 const STATE_NAMES = ['connecting', 'open', 'closed'] as const;
 const SESSION_OF = Symbol('stream-weaver.session');
 
-/** Default {@link SessionOptions.peerTimeoutMs}: 30 s, like the handshake timeout. */
-export const DEFAULT_PEER_TIMEOUT_MS = 30_000;
-
-const schedule: (fn: () => void) => void =
-  typeof setImmediate === 'function'
-    ? (fn) => void setImmediate(fn)
-    : (() => {
-        // Browsers: a MessageChannel tick runs after pending messages without setTimeout's 4 ms clamp.
-        const queue: Array<() => void> = [];
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => queue.shift()?.();
-        return (fn: () => void) => {
-          queue.push(fn);
-          channel.port2.postMessage(null);
-        };
-      })();
 
 /**
  * A bridge session over one endpoint. Both sides may expose handlers and call
@@ -132,29 +54,8 @@ export class Session implements FrameSink {
   private readonly handlers: object | undefined;
   /** How errors cross: stacks kept or redacted, custom classes revived. */
   private readonly errors: ErrorPolicy;
-  /** Outgoing frames of the next message. */
-  private queue: Frame[] = [];
-  private transfer: Transferable[] = [];
-  private batchItems = 0;
-  /**
-   * Items after which a batch is flushed at once: `maxBatchItems`, capped at
-   * half the peer's window so that at least two messages are in flight. With
-   * one window-sized message the producer would wait while the consumer
-   * decodes and reads it, and the two sides would take turns instead of
-   * overlapping. (Over a WebSocket with a 256-item window, a same-run A/B
-   * showed no clear gain, 0.66x capped vs 0.69x uncapped: there the window must
-   * cover the round trip; bench/websocket.ts.)
-   */
-  private batchLimit: number;
-  /** Estimated bytes in the batch being built. */
-  private batchBytes = 0;
-  /**
-   * Bytes after which a batch is flushed at once: a quarter of the peer's byte
-   * window, so large items (64 KiB buffers) keep several messages in flight too.
-   */
-  private batchByteLimit = Infinity;
-  private flushScheduled = false;
-  private microFlushScheduled = false;
+  /** Outgoing frames, batched into messages. */
+  private readonly outbox: Outbox;
   /** Text length of the message being dispatched, per item in it (0 on clone wires). */
   private wireBytesPerItem = 0;
   private nextCallId = 0;
@@ -189,7 +90,7 @@ export class Session implements FrameSink {
     if (!(peerTimeout >= 0) || !Number.isFinite(peerTimeout)) {
       throw new RangeError(`peerTimeoutMs must be a finite number of ms >= 0 (0 turns it off); got ${String(peerTimeout)}`);
     }
-    this.batchLimit = this.flow.maxBatchItems;
+    this.outbox = new Outbox(this.outboxHost, this.flow.maxBatchItems, this.limits.maxFramesPerMessage);
     this.handlers = options.handlers;
     const errors: ErrorPolicy = (this.errors = {
       keepStacks: options.keepStacks ?? this.codec.wire === 'clone',
@@ -253,10 +154,8 @@ export class Session implements FrameSink {
     if (this.state !== CONNECTING) return;
     this.state = OPEN;
     for (const t of this.timers.splice(0)) clearTimeout(t);
-    this.batchLimit = Math.max(1, Math.min(this.flow.maxBatchItems, Math.floor(frame.w / 2)));
-    this.batchByteLimit = Math.max(1, Math.floor(frame.wb / 4));
+    this.outbox.setPeerWindows(frame.w, frame.wb);
     this.serializer.setPeerWindows({ w: frame.w, wb: frame.wb, sb: frame.sb });
-    if (this.queue.length > 0) this.scheduleFlush();
     const peerTimeout = this.options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     if (peerTimeout > 0) {
       this.liveness = setInterval(this.checkPeer, peerTimeout / 3);
@@ -288,27 +187,11 @@ export class Session implements FrameSink {
 
   /** Queues a frame for the next batch; `urgent` sends the batch now (a reader is waiting on it). */
   send(frame: Frame, urgent = false): void {
-    if (this.state === CLOSED) return;
-    this.queue.push(frame);
-    if (urgent && this.state === OPEN) this.flush();
-    else this.scheduleFlush();
+    this.outbox.send(frame, urgent);
   }
 
   sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false): void {
-    if (this.state === CLOSED) return;
-    const last = this.queue[this.queue.length - 1];
-    let frame = last !== undefined && last.t === 'items' && last.s === s ? last : undefined;
-    if (frame === undefined) {
-      frame = { t: 'items', s, p: [], b: 0 };
-      this.queue.push(frame);
-    }
-    if (refs !== undefined) (frame.r ??= []).push([frame.p.length, refs]);
-    frame.p.push(data);
-    frame.b += bytes;
-    if (transfer !== undefined) for (const t of transfer) if (!this.transfer.includes(t)) this.transfer.push(t);
-    this.batchBytes += bytes;
-    if ((urgent || ++this.batchItems >= this.batchLimit || this.batchBytes >= this.batchByteLimit) && this.state === OPEN) this.flush();
-    else this.scheduleFlush();
+    this.outbox.sendItem(s, data, refs, bytes, transfer, urgent);
   }
 
   get congested(): boolean {
@@ -320,51 +203,13 @@ export class Session implements FrameSink {
     return this.endpoint.whenDrained?.(this.flow.highWaterMarkBytes / 2) ?? Promise.resolve();
   }
 
-  /**
-   * Flushes at the end of this microtask checkpoint: for calls and results,
-   * which a waiting peer needs now, while calls made in one synchronous loop
-   * still share a message.
-   */
-  private flushSoon(): void {
-    if (this.microFlushScheduled || this.state !== OPEN) return;
-    this.microFlushScheduled = true;
-    queueMicrotask(() => {
-      this.microFlushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.state !== OPEN) return;
-    this.flushScheduled = true;
-    schedule(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this.state !== OPEN || this.queue.length === 0) return;
-    const frames = this.queue;
-    const transfer = this.transfer;
-    this.queue = [];
-    this.transfer = [];
-    this.batchItems = 0;
-    this.batchBytes = 0;
-    const max = this.limits.maxFramesPerMessage;
-    let sent = 0;
-    try {
-      if (frames.length <= max) this.post(frames, transfer);
-      else {
-        // The peer refuses a batch of more than its maxFramesPerMessage (its hello does not say how
-        // many; ours stands in): split it. Buffers move with the last part, so earlier parts that
-        // hold them copy instead of finding them detached (test/node/limits.test.ts).
-        for (; sent < frames.length; sent += max) this.post(frames.slice(sent, sent + max), sent + max >= frames.length ? transfer : []);
-      }
-    } catch (error) {
-      this.recoverFlush(sent === 0 ? frames : frames.slice(sent), error);
-    }
-  }
+  /** What the outbox needs of the session: its state, the wire, and what to do with a frame the codec refuses. */
+  private readonly outboxHost: OutboxHost = {
+    isOpen: () => this.state === OPEN,
+    isClosed: () => this.state === CLOSED,
+    post: (frames, transfer) => this.post(frames, transfer),
+    refused: (frame, error) => this.refused(frame, error),
+  };
 
   private post(frames: Frame[], transfer: Transferable[] = []): void {
     const message: WireMessage = { v: PROTOCOL_VERSION, f: frames };
@@ -373,26 +218,20 @@ export class Session implements FrameSink {
     else this.endpoint.postMessage(data);
   }
 
-  /** A batch failed to encode (a value the codec refuses): resend frame by frame, failing only the culprits. */
-  private recoverFlush(frames: Frame[], error: unknown): void {
-    if (this.state !== OPEN) return;
-    for (const frame of frames) {
-      try {
-        this.post([frame]);
-      } catch (frameError) {
-        if (frame.t === 'items') {
-          this.serializer.cancel(frame.s, frameError);
-          this.post([{ t: 'error', s: frame.s, e: encodeError(frameError, this.errors) }]);
-        } else if (frame.t === 'result') {
-          this.post([{ t: 'fail', id: frame.id, e: encodeError(frameError, this.errors) }]);
-        } else if (frame.t === 'call') {
-          this.settleCall(frame.id, frameError, true);
-        } else {
-          this.close(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-      }
+  /** A frame the codec refused even alone: fail only its stream or call; anything else ends the session. */
+  private refused(frame: Frame, error: unknown): boolean {
+    if (frame.t === 'items') {
+      this.serializer.cancel(frame.s, error);
+      this.post([{ t: 'error', s: frame.s, e: encodeError(error, this.errors) }]);
+    } else if (frame.t === 'result') {
+      this.post([{ t: 'fail', id: frame.id, e: encodeError(error, this.errors) }]);
+    } else if (frame.t === 'call') {
+      this.settleCall(frame.id, error, true);
+    } else {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+      return false;
     }
+    return true;
   }
 
   // ---- receiving ---------------------------------------------------------
@@ -434,11 +273,11 @@ export class Session implements FrameSink {
     switch (frame.t) {
       case 'hello':
         this.post([{ t: 'welcome', w: this.flow.windowItems, wb: this.flow.windowBytes, sb: this.flow.sessionBudgetBytes, ...this.tracing.welcome(frame) }]);
-        this.tracing.onHandshake(frame, this.queue);
+        this.tracing.onHandshake(frame, this.outbox.queue);
         this.open(frame);
         return;
       case 'welcome':
-        this.tracing.onHandshake(frame, this.queue);
+        this.tracing.onHandshake(frame, this.outbox.queue);
         return this.open(frame);
       case 'trace':
         return this.tracing.onFrame(frame);
@@ -507,7 +346,7 @@ export class Session implements FrameSink {
     const fail = (error: unknown): void => {
       this.serving.delete(frame.id);
       this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
-      this.flushSoon();
+      this.outbox.flushSoon();
     };
     const reply = (result: unknown): void => {
       this.serving.delete(frame.id);
@@ -515,9 +354,9 @@ export class Session implements FrameSink {
       try {
         const onCancel = (reason: unknown): void => abort.abort(reason);
         const encoded = this.serializer.encode(result, onCancel, null, true, this.tracing.forCall(frame.id, frame.m));
-        for (const t of encoded.transfer ?? []) this.transfer.push(t);
+        this.outbox.addTransfer(encoded.transfer);
         this.send({ t: 'result', id: frame.id, p: encoded.data, ...(encoded.refs && { r: encoded.refs }) });
-        this.flushSoon();
+        this.outbox.flushSoon();
       } catch (error) {
         fail(error);
       }
@@ -549,10 +388,10 @@ export class Session implements FrameSink {
     }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      for (const t of encoded.transfer ?? []) this.transfer.push(t);
+      this.outbox.addTransfer(encoded.transfer);
       this.tracing.beforeCall(id);
       this.send({ t: 'call', id, m: method, a: encoded.data as unknown[], ...(encoded.refs && { r: encoded.refs }) });
-      this.flushSoon();
+      this.outbox.flushSoon();
     });
   }
 
@@ -589,15 +428,14 @@ export class Session implements FrameSink {
     const error = reason ?? new ConnectionClosedError('the session was closed');
     if (tellPeer && this.state === OPEN) {
       try {
-        this.flush();
+        this.outbox.flush();
         this.post([reason === undefined ? { t: 'bye' } : { t: 'bye', e: encodeError(reason, this.errors) }]);
       } catch {
         // The transport is gone already: nothing to tell.
       }
     }
     this.state = CLOSED;
-    this.queue = [];
-    this.transfer = [];
+    this.outbox.clear();
     for (const t of this.timers.splice(0)) clearTimeout(t);
     clearInterval(this.liveness);
     this.endpoint.removeEventListener('message', this.onMessage);
