@@ -611,7 +611,11 @@ const fastest = (figs: Figure[]): Figure => [...figs].sort((a, b) => b.rate.medi
  */
 async function profileRun(which: string): Promise<void> {
   const host = await ProducerHost.start('worker_threads');
-  const all = throughputCases(host);
+  const all = [
+    ...throughputCases(host),
+    bridgeBufferCase(host, 'buffers: bridge (default)'),
+    rawBufferCase(host, 16),
+  ];
   const c = all.find((x) => x.name === which) ?? all.find((x) => x.name.startsWith(which));
   if (c === undefined) throw new Error(`--profile: no contender named ${which}; one of: ${all.map((x) => x.name).join(', ')}`);
   await c.run(0.2);
