@@ -11,7 +11,15 @@ import type { TransferHandler } from 'comlink';
 import { Session } from '../src/session.ts';
 import { isReadableStream } from '../src/sources.ts';
 
-/** The name the handler is registered under in `Comlink.transferHandlers`. */
+/**
+ * The name the handler is registered under in `Comlink.transferHandlers`.
+ *
+ * @example
+ * ```ts
+ * registerComlinkStreams();
+ * Comlink.transferHandlers.has(STREAM_HANDLER_NAME); // true
+ * ```
+ */
 export const STREAM_HANDLER_NAME = 'stream-weaver:stream';
 
 interface StreamOpener {
@@ -82,12 +90,28 @@ export function registerComlinkStreams(): void {
   Comlink.transferHandlers.set(STREAM_HANDLER_NAME, streamTransferHandler as TransferHandler<unknown, unknown>);
 }
 
-/** What {@link exposeConductor} serves: run the conductor over an input stream. */
+/**
+ * What {@link exposeConductor} serves: run the conductor over an input stream.
+ *
+ * @example
+ * ```ts
+ * const api = Comlink.wrap<RemoteConductorApi>(worker);
+ * for await (const out of await api.run(input)) console.log(out);
+ * ```
+ */
 export interface RemoteConductorApi {
   run(input: AsyncIterable<unknown>): AsyncIterable<unknown>;
 }
 
-/** A conductor-shaped pair: `{ readable, writable }`, like `ConductorStream` and `TransformStream`. */
+/**
+ * A conductor-shaped pair: `{ readable, writable }`, like `ConductorStream` and `TransformStream`.
+ *
+ * @example
+ * ```ts
+ * const passThrough = (): ConductorPair<string, string> => new TransformStream<string, string>();
+ * exposeConductor(passThrough);
+ * ```
+ */
 export interface ConductorPair<I, O> {
   readable: ReadableStream<O>;
   writable: WritableStream<I>;

@@ -18,7 +18,15 @@ import {
 } from './errors.ts';
 import type { EncodedError, WireMessage } from './protocol.ts';
 
-/** Turns a wire message into endpoint data and back. */
+/**
+ * Turns a wire message into endpoint data and back.
+ *
+ * @example
+ * ```ts
+ * const codec: Codec = jsonCodec;
+ * const text = codec.encode({ v: PROTOCOL_VERSION, f: [] }); // '{"v":1,"f":[]}'
+ * ```
+ */
 export interface Codec {
   /** `'clone'` for postMessage endpoints, `'text'` for string-only wires. */
   readonly wire: 'clone' | 'text';
@@ -28,14 +36,28 @@ export interface Codec {
   decode(data: unknown, maxBytes: number): unknown;
 }
 
-/** Structured clone: the message object itself crosses postMessage. */
+/**
+ * Structured clone: the message object itself crosses postMessage.
+ *
+ * @example
+ * ```ts
+ * expose(handlers, parentPortEndpoint(), { codec: structuredCloneCodec });
+ * ```
+ */
 export const structuredCloneCodec: Codec = Object.freeze({
   wire: 'clone' as const,
   encode: (message: WireMessage) => message,
   decode: (data: unknown) => data,
 });
 
-/** Plain JSON over text: the fastest text codec, for plain values (no Date, Map, BigInt...). */
+/**
+ * Plain JSON over text: the fastest text codec, for plain values (no Date, Map, BigInt...).
+ *
+ * @example
+ * ```ts
+ * const remote = wrap<typeof handlers>(webSocketEndpoint(socket), { codec: jsonCodec });
+ * ```
+ */
 export const jsonCodec: Codec = Object.freeze({
   wire: 'text' as const,
   encode: (message: WireMessage) => JSON.stringify(message),
@@ -49,11 +71,26 @@ function checkText(data: unknown, maxBytes: number): string {
   return data;
 }
 
-/** A class the codecs may revive by name: errors across every codec, other classes over superjson. */
+/**
+ * A class the codecs may revive by name: errors across every codec, other classes over superjson.
+ *
+ * @example
+ * ```ts
+ * class QuotaError extends Error {}
+ * const classes: RegisteredClass[] = [QuotaError];
+ * expose(handlers, endpoint, { errorClasses: classes });
+ * ```
+ */
 export type RegisteredClass = new (...args: never[]) => unknown;
 
 /**
  * Options for {@link superjsonCodec}.
+ *
+ * @example
+ * ```ts
+ * const options: SuperjsonCodecOptions = { classes: [Point] };
+ * const codec = superjsonCodec(options);
+ * ```
  */
 export interface SuperjsonCodecOptions {
   /** Classes to send and revive as themselves (superjson's `registerClass`), keyed by their name. */
@@ -105,7 +142,15 @@ export function superjsonCodec(options: SuperjsonCodecOptions = {}): Codec {
   };
 }
 
-/** The default text codec: superjson with no registered classes. */
+/**
+ * The default text codec: superjson with no registered classes.
+ *
+ * @example
+ * ```ts
+ * const text = defaultTextCodec.encode({ v: PROTOCOL_VERSION, f: [] }) as string;
+ * const message = defaultTextCodec.decode(text, DEFAULT_LIMITS.maxFrameBytes);
+ * ```
+ */
 export const defaultTextCodec: Codec = superjsonCodec();
 
 /** Error classes revived by name: a null-prototype allowlist, so `__proto__` or `toString` never match. */

@@ -5,7 +5,14 @@
  * @module
  */
 
-/** Base class of every error the bridge itself raises. */
+/**
+ * Base class of every error the bridge itself raises.
+ *
+ * @example
+ * ```ts
+ * try { await remote.count(3); } catch (e) { if (e instanceof StreamWeaverError) console.log(e.code); }
+ * ```
+ */
 export class StreamWeaverError extends Error {
   /** Stable, machine-readable code (`ERR_*`). */
   readonly code: string;

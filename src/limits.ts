@@ -6,7 +6,15 @@
  * @module
  */
 
-/** Hard limits on what a peer may make this side hold. */
+/**
+ * Hard limits on what a peer may make this side hold.
+ *
+ * @example
+ * ```ts
+ * const limits: Partial<BridgeLimits> = { maxFrameBytes: 1024 * 1024, maxPendingCalls: 100 };
+ * expose(handlers, endpoint, { limits });
+ * ```
+ */
 export interface BridgeLimits {
   /**
    * Largest incoming message, in bytes (text wires measure the string; clone
@@ -44,7 +52,15 @@ export interface BridgeLimits {
   maxPendingCalls: number;
 }
 
-/** Defaults for {@link BridgeLimits}. */
+/**
+ * Defaults for {@link BridgeLimits}.
+ *
+ * @example
+ * ```ts
+ * const limits = { maxDepth: DEFAULT_LIMITS.maxDepth * 2 };
+ * expose(handlers, endpoint, { limits });
+ * ```
+ */
 export const DEFAULT_LIMITS: Readonly<BridgeLimits> = Object.freeze({
   maxFrameBytes: 16 * 1024 * 1024,
   maxFramesPerMessage: 4_096,
@@ -54,7 +70,15 @@ export const DEFAULT_LIMITS: Readonly<BridgeLimits> = Object.freeze({
   maxPendingCalls: 1_000,
 });
 
-/** Credit windows: how far a producer may run ahead of its consumer. */
+/**
+ * Credit windows: how far a producer may run ahead of its consumer.
+ *
+ * @example
+ * ```ts
+ * const flow: Partial<FlowOptions> = { windowItems: 4_096, windowBytes: 16 * 1024 * 1024 };
+ * const remote = wrap<typeof handlers>(endpoint, { flow });
+ * ```
+ */
 export interface FlowOptions {
   /**
    * Items a producer may send on one stream before the consumer grants more.
@@ -86,7 +110,15 @@ export interface FlowOptions {
   highWaterMarkBytes: number;
 }
 
-/** Defaults for {@link FlowOptions}. */
+/**
+ * Defaults for {@link FlowOptions}.
+ *
+ * @example
+ * ```ts
+ * const flow = { windowItems: DEFAULT_FLOW.windowItems / 4 };
+ * expose(handlers, endpoint, { flow });
+ * ```
+ */
 export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({
   windowItems: 1_024,
   windowBytes: 4 * 1024 * 1024,

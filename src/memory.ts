@@ -7,7 +7,14 @@
 import type { Endpoint, EndpointListener } from './endpoint.ts';
 import { ConnectionClosedError } from './errors.ts';
 
-/** Options of {@link memoryEndpointPair}. */
+/**
+ * Options of {@link memoryEndpointPair}.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = memoryEndpointPair({ delayMs: 5, wire: 'text' });
+ * ```
+ */
 export interface MemoryEndpointOptions {
   /** Delivery delay in ms (0: next macrotask). Default 0. */
   delayMs?: number;
@@ -15,7 +22,16 @@ export interface MemoryEndpointOptions {
   wire?: 'clone' | 'text';
 }
 
-/** One end of a memory pair, with the controls. */
+/**
+ * One end of a memory pair, with the controls.
+ *
+ * @example
+ * ```ts
+ * const [a, b]: [MemoryEndpoint, MemoryEndpoint] = memoryEndpointPair();
+ * a.hold(); // queue a's messages
+ * a.release(); // deliver them, in order
+ * ```
+ */
 export interface MemoryEndpoint extends Endpoint {
   /** Messages this end has sent. */
   readonly sent: number;

@@ -13,7 +13,14 @@
 import { LimitExceededError, ProtocolError, VersionMismatchError } from './errors.ts';
 import type { BridgeLimits } from './limits.ts';
 
-/** The protocol version this build speaks. A peer with another one is refused at the handshake. */
+/**
+ * The protocol version this build speaks. A peer with another one is refused at the handshake.
+ *
+ * @example
+ * ```ts
+ * const message: WireMessage = { v: PROTOCOL_VERSION, f: [{ t: 'end', s: 1 }] };
+ * ```
+ */
 export const PROTOCOL_VERSION = 1;
 
 /** A key on the path from a value's root to a nested stream. */
@@ -22,13 +29,33 @@ export type PathKey = string | number;
 /**
  * How a nested stream crosses: `it` async (or sync) iterable, `rs` ReadableStream,
  * `p` promise (one item or an error), `seq` a sequencer's chain of sub-iterables.
+ *
+ * @example
+ * ```ts
+ * const kind: StreamKind = 'rs'; // a ReadableStream
+ * ```
  */
 export type StreamKind = 'it' | 'rs' | 'p' | 'seq';
 
-/** A nested stream inside a value: its path from the value's root, its kind and its id. */
+/**
+ * A nested stream inside a value: its path from the value's root, its kind and its id.
+ *
+ * @example
+ * ```ts
+ * const ref: Ref = [['sections', 0], 'it', 3]; // value.sections[0] is async iterable #3
+ * ```
+ */
 export type Ref = [path: PathKey[], kind: StreamKind, id: number];
 
-/** An error as it crosses: name, message, stack, cause, members, own properties; or a thrown non-Error value. */
+/**
+ * An error as it crosses: name, message, stack, cause, members, own properties; or a thrown non-Error value.
+ *
+ * @example
+ * ```ts
+ * const e: EncodedError = { n: 'TypeError', m: 'bad input', p: { code: 'E_INPUT' } };
+ * const thrown: EncodedError = { x: 42 }; // `throw 42`
+ * ```
+ */
 export interface EncodedError {
   /** `name` of the error; revived through an allowlist and the codec's registry. */
   n?: string;
@@ -124,7 +151,15 @@ export interface TraceFrame { t: 'trace'; c?: number; n?: TraceRecord[]; x?: str
 /** Most records in one trace frame. */
 export const MAX_TRACE_RECORDS = 256;
 
-/** Every frame of protocol v1. */
+/**
+ * Every frame of protocol v1.
+ *
+ * @example
+ * ```ts
+ * const frame: Frame = { t: 'pull', s: 1, n: 64, b: 65_536 };
+ * if (frame.t === 'pull') console.log(frame.n);
+ * ```
+ */
 export type Frame =
   | HelloFrame
   | WelcomeFrame
@@ -139,7 +174,14 @@ export type Frame =
   | ByeFrame
   | TraceFrame;
 
-/** One message on the endpoint: the version and a batch of frames. */
+/**
+ * One message on the endpoint: the version and a batch of frames.
+ *
+ * @example
+ * ```ts
+ * const message: WireMessage = { v: PROTOCOL_VERSION, f: [{ t: 'cancel', s: 2 }] };
+ * ```
+ */
 export interface WireMessage { v: number; f: Frame[] }
 
 /** Keys that could reach a prototype when a path is followed. */
@@ -224,7 +266,15 @@ function checkTrace(raw: Record<string, unknown>): void {
   }
 }
 
-/** Validates one frame in place and returns it typed; throws `ProtocolError` on anything malformed. */
+/**
+ * Validates one frame in place and returns it typed; throws `ProtocolError` on anything malformed.
+ *
+ * @example
+ * ```ts
+ * const frame = decodeFrame({ t: 'end', s: 1 }, DEFAULT_LIMITS); // { t: 'end', s: 1 }
+ * decodeFrame({ t: 'nope' }, DEFAULT_LIMITS); // throws ProtocolError
+ * ```
+ */
 export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
   if (!isRecord(raw) || typeof raw.t !== 'string') fail('a frame must be an object with a string tag');
   switch (raw.t) {
@@ -295,6 +345,12 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
  * every frame. Throws `VersionMismatchError` for another version of this
  * protocol, `LimitExceededError` past `maxFramesPerMessage` or a ref path
  * deeper than `maxDepth`, and `ProtocolError` for anything else.
+ *
+ * @example
+ * ```ts
+ * const message = decodeMessage(JSON.parse(text), DEFAULT_LIMITS);
+ * for (const frame of message.f) console.log(frame.t);
+ * ```
  */
 export function decodeMessage(raw: unknown, limits: BridgeLimits): WireMessage {
   if (!isRecord(raw) || !Array.isArray(raw.f)) fail('a message must be an object { v, f: Frame[] }');

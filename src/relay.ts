@@ -15,10 +15,24 @@ import { activeRecorder, premadeNode, setLabel, setPremade, type TraceNode } fro
  * The brand on a sequencer's `sequence`. Through it a parent sequencer splices
  * a nested sequence into its own relay, and the bridge's serializer sees the
  * chain of sub-iterables instead of their flattened values.
+ *
+ * @example
+ * ```ts
+ * const { sequence } = asyncIterableSequencer<string>();
+ * SEQUENCE_BRAND in sequence; // true
+ * ```
  */
 export const SEQUENCE_BRAND: unique symbol = Symbol.for('stream-weaver.sequence') as never;
 
-/** Thrown by `chain()` after `chain(null)` ended the sequence. */
+/**
+ * Thrown by `chain()` after `chain(null)` ended the sequence.
+ *
+ * @example
+ * ```ts
+ * chain(null);
+ * try { chain(['late']); } catch (e) { if (e instanceof SequenceEndedError) console.log(e.code); }
+ * ```
+ */
 export class SequenceEndedError extends TypeError {
   /** Stable code for programmatic checks. */
   readonly code = 'ERR_SEQUENCE_ENDED';

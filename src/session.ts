@@ -498,7 +498,15 @@ function closeValue(value: unknown): void {
   }
 }
 
-/** The session behind a proxy made by `wrap` or `session.remote()`. */
+/**
+ * Returns the session behind a proxy made by `wrap` or `session.remote()`; throws a `TypeError` for anything else.
+ *
+ * @example
+ * ```ts
+ * const remote = wrap<typeof handlers>(endpoint);
+ * sessionOf(remote).close();
+ * ```
+ */
 export function sessionOf(remote: object): Session {
   const session = (remote as { [SESSION_OF]?: Session })[SESSION_OF];
   if (!(session instanceof Session)) throw new TypeError('not a remote made by wrap() or session.remote()');

@@ -8,12 +8,25 @@
  * @module
  */
 
-/** Anything the sequencer can read: a sync or async iterable, or a WHATWG `ReadableStream`. */
+/**
+ * Anything the sequencer can read: a sync or async iterable, or a WHATWG `ReadableStream`.
+ *
+ * @example
+ * ```ts
+ * const sources: AnyIterable<string>[] = [['a', 'b'], 'cd', new Response('ef').body!.pipeThrough(new TextDecoderStream())];
+ * ```
+ */
 export type AnyIterable<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<T>;
 
 /**
  * What `chain()` accepts: an iterable, a promise of one (awaited when the
  * sequence reaches it), or `null` to end the sequence.
+ *
+ * @example
+ * ```ts
+ * const next: Chainable<string> = fetchSection('intro'); // a Promise<AsyncIterable<string>>
+ * chain(next);
+ * ```
  */
 export type Chainable<T> = AnyIterable<T> | PromiseLike<AnyIterable<T>> | null;
 
@@ -43,10 +56,26 @@ export interface ChainOptions {
  * cancelled the sequence, a chained iterable is closed at once (`return()` /
  * `cancel()`) so its producer does not run for nobody. `options.label` names
  * the iterable for traces and plan paths (see `startTrace`).
+ *
+ * @example
+ * ```ts
+ * const { chain }: { chain: Chain<string> } = asyncIterableSequencer<string>();
+ * chain(['a', 'b'], { label: 'letters' });
+ * chain(null);
+ * ```
  */
 export type Chain<T> = (iterable: Chainable<T>, options?: ChainOptions) => void;
 
-/** The pair returned by `asyncIterableSequencer()`. */
+/**
+ * The pair returned by `asyncIterableSequencer()`.
+ *
+ * @example
+ * ```ts
+ * const { sequence, chain }: AsyncIterableSequencerReturn<number> = asyncIterableSequencer<number>();
+ * chain([1, 2]); chain(null);
+ * for await (const n of sequence) console.log(n);
+ * ```
+ */
 export interface AsyncIterableSequencerReturn<T> {
   /** The ordered output: every chained iterable's values, in chain order. */
   sequence: AsyncGenerator<T, void, undefined>;
@@ -63,7 +92,15 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** True for a WHATWG ReadableStream from any realm. */
+/**
+ * True for a WHATWG ReadableStream from any realm.
+ *
+ * @example
+ * ```ts
+ * isReadableStream(new ReadableStream()); // true
+ * isReadableStream([1, 2]); // false
+ * ```
+ */
 export function isReadableStream(value: unknown): value is ReadableStream<unknown> {
   return (
     typeof value === 'object' &&
@@ -73,7 +110,15 @@ export function isReadableStream(value: unknown): value is ReadableStream<unknow
   );
 }
 
-/** True for any value that can be read as a sync or async iterable. */
+/**
+ * True for any value that can be read as a sync or async iterable.
+ *
+ * @example
+ * ```ts
+ * isAnyIterable([1, 2]); // true (so are strings, async generators and ReadableStreams)
+ * isAnyIterable(42); // false
+ * ```
+ */
 export function isAnyIterable(value: unknown): value is AnyIterable<unknown> {
   if (typeof value === 'string') return true;
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;

@@ -12,7 +12,15 @@
  */
 import type { ChainOptions } from './sources.ts';
 
-/** What a node stands for. */
+/**
+ * What a node stands for.
+ *
+ * @example
+ * ```ts
+ * const kind: NodeKind = 'generator';
+ * const generators = tracer.toJSON().nodes.filter((node) => node.kind === kind);
+ * ```
+ */
 export type NodeKind = 'sequence' | 'conductor' | 'generator' | 'iterable' | 'array' | 'string' | 'stream' | 'promise';
 
 /** How a node ended. */

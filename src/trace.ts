@@ -36,13 +36,28 @@ export interface TraceOptions {
   minWaitMs?: number;
 }
 
-/** Default {@link TraceOptions}. */
+/**
+ * Default {@link TraceOptions}.
+ *
+ * @example
+ * ```ts
+ * const tracer = startTrace({ maxNodes: DEFAULT_TRACE_OPTIONS.maxNodes * 10 });
+ * ```
+ */
 export const DEFAULT_TRACE_OPTIONS: Readonly<Required<Omit<TraceOptions, 'context'>>> = Object.freeze({
   maxNodes: 100_000,
   minWaitMs: 0.5,
 });
 
-/** How a node ended; `open` when it had not ended when the trace was exported. */
+/**
+ * How a node ended; `open` when it had not ended when the trace was exported.
+ *
+ * @example
+ * ```ts
+ * const outcome: TraceOutcome = 'error';
+ * const failed = tracer.stop().nodes.filter((node) => node.outcome === outcome);
+ * ```
+ */
 export type TraceOutcome = Outcome | 'open';
 
 /**
@@ -50,6 +65,12 @@ export type TraceOutcome = Outcome | 'open';
  * started (`Trace.startedAt`), on this context's clock; `null` when it did
  * not happen. A stream that crossed the bridge has its producer's times in
  * `remote`, mapped onto this clock.
+ *
+ * @example
+ * ```ts
+ * const slowest: TraceNodeJSON | undefined = [...tracer.stop().nodes].sort((a, b) => b.waitMs - a.waitMs)[0];
+ * console.log(slowest?.label, slowest?.waitMs);
+ * ```
  */
 export interface TraceNodeJSON {
   /** Unique within the trace. */
@@ -102,7 +123,14 @@ export interface TraceNodeJSON {
   };
 }
 
-/** How a peer's clock was mapped onto this one. */
+/**
+ * How a peer's clock was mapped onto this one.
+ *
+ * @example
+ * ```ts
+ * for (const clock of tracer.stop().clocks) console.log(clock.context, clock.offsetMs, `±${clock.precisionMs} ms`);
+ * ```
+ */
 export interface TraceClockJSON {
   /** The peer's context name. */
   context: string;
@@ -140,7 +168,14 @@ export interface Trace {
   nodes: TraceNodeJSON[];
 }
 
-/** The default name of this context: `worker <threadId>` in a Node worker thread, `worker` in a web worker, else `main`. */
+/**
+ * Returns the default name of this context: `worker <threadId>` in a Node worker thread, `worker` in a web worker, else `main`.
+ *
+ * @example
+ * ```ts
+ * const tracer = startTrace({ context: `${defaultContextName()} (renderer)` });
+ * ```
+ */
 export function defaultContextName(): string {
   const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; importScripts?: unknown };
   const threads = g.process?.getBuiltinModule?.('node:worker_threads') as { isMainThread: boolean; threadId: number } | undefined;
@@ -153,6 +188,13 @@ export function defaultContextName(): string {
  * A running (or stopped) trace. While it runs, every chained iterable,
  * sequence and conductor in this context becomes a node of the plan tree,
  * and every stream of a bridge call made meanwhile brings its producer's side.
+ *
+ * @example
+ * ```ts
+ * const tracer: Tracer = startTrace();
+ * for await (const piece of renderDocument()) process.stdout.write(piece);
+ * console.log(JSON.stringify(tracer.stop()));
+ * ```
  */
 export class Tracer {
   private stoppedAt = NaN;

@@ -17,7 +17,14 @@ import { DEFAULT_LIMITS, resolveOptions, type BridgeLimits } from './limits.ts';
 import { decodeMessage, PROTOCOL_VERSION, type Frame, type Ref } from './protocol.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 
-/** Options of {@link SerializerConductor}. */
+/**
+ * Options of {@link SerializerConductor}.
+ *
+ * @example
+ * ```ts
+ * const serializer = new SerializerConductor<Section>({ codec: jsonCodec, maxBatchItems: 64 });
+ * ```
+ */
 export interface SerializerConductorOptions {
   /** Encodes each message: structured clone (objects out, the default) or a text codec (strings out). */
   codec?: Codec;
@@ -29,7 +36,14 @@ export interface SerializerConductorOptions {
   maxDepth?: number;
 }
 
-/** Options of {@link DeserializerConductor}. */
+/**
+ * Options of {@link DeserializerConductor}.
+ *
+ * @example
+ * ```ts
+ * const deserializer = new DeserializerConductor<Section>({ codec: jsonCodec, limits: { maxDepth: 16 } });
+ * ```
+ */
 export interface DeserializerConductorOptions {
   /** The codec the serializer used. Default structured clone (objects in). */
   codec?: Codec;
