@@ -3,19 +3,10 @@
 // numbers say, and a screenshot (written to $TRACE_SCREENSHOT when set).
 import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { asyncIterableSequencer, errorBoundary, startTrace, traceLabel, traceToHtml, type Trace } from '../../src/index.ts';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SECTIONS = 12;
 const AGENTS = 20;
 
@@ -56,7 +47,7 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   trace = await traceOfBigWeave();
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1340, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {

@@ -4,6 +4,7 @@
 // checks one thing about it.
 import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { catalogOrder } from '../../examples/web/app/catalog.tsx';
 import { FEED_MESSAGES } from '../../examples/web/app/feed.ts';
@@ -15,16 +16,6 @@ const SLOW_MS = 1_200;
 const BUDGET_MS = 100;
 const FEED = { history: 3, historyDelayMs: 300, count: 9, intervalMs: 40 };
 const UPDATES = FEED.history + FEED.count;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let server: WebServer;
 let browser: Browser;
@@ -39,7 +30,7 @@ let timing: { firstContentfulPaintMs: number; swapMs: number };
 
 beforeAll(async () => {
   server = await startWebServer({ port: 0, slowMs: SLOW_MS, budgetMs: BUDGET_MS, feed: FEED, log: (line) => serverLog.push(line) });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 840 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('dialog', (dialog) => {
