@@ -14,6 +14,7 @@ import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, 
 import { Outbox, type OutboxHost } from './outbox.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 import { BridgeTracing, clockNow } from './trace-bridge.ts';
+import { closeSource } from './relay.ts';
 import { isThenable } from './sources.ts';
 import { DEFAULT_PEER_TIMEOUT_MS, type CallContext, type Remote, type SessionOptions, type SessionStats } from './session-options.ts';
 
@@ -325,11 +326,12 @@ export class Session implements FrameSink {
     // A call still being served, or answered earlier in this same message, may not come again.
     if (this.serving.has(frame.id) || this.callIdsThisMessage.has(frame.id)) throw new ProtocolError(`call id ${frame.id} reused`);
     this.callIdsThisMessage.add(frame.id);
-    const { value } = this.deserializer.decode(frame.a, frame.r);
+    const { value, streams } = this.deserializer.decode(frame.a, frame.r);
     const args = value as unknown[];
     if (this.serving.size >= this.limits.maxPendingCalls) {
       const error = new LimitExceededError('maxPendingCalls', this.serving.size + 1, this.limits.maxPendingCalls);
-      for (const arg of args) closeValue(arg);
+      // Nobody will read the refused call's arguments: every stream in them, at any depth, is cancelled.
+      for (const stream of streams) closeSource(stream);
       return this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
     }
     const abort = new CallAbort();
@@ -489,13 +491,6 @@ function lookupHandler(handlers: object | undefined, name: string): Function | u
   if (handlers === undefined || name in Object.prototype) return undefined;
   const handler = (handlers as Record<string, unknown>)[name];
   return typeof handler === 'function' ? handler : undefined;
-}
-
-/** Cancels the streams inside a value nobody will read. */
-function closeValue(value: unknown): void {
-  if (typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).return === 'function') {
-    void (value as AsyncIterator<unknown>).return!();
-  }
 }
 
 /**
