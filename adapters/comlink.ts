@@ -8,6 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import type { TransferHandler } from 'comlink';
+import { toReadableStream } from '../src/conductor.ts';
 import { Session } from '../src/session.ts';
 import { isReadableStream } from '../src/sources.ts';
 
@@ -132,7 +133,7 @@ export function exposeConductor<I, O>(factory: () => ConductorPair<I, O>, endpoi
   const api: RemoteConductorApi = {
     run(input) {
       const conductor = factory();
-      const source = toReadable(input as AsyncIterable<I>);
+      const source = toReadableStream(input as AsyncIterable<I>);
       // A failed or cancelled pipe errors the readable we return, which the caller sees.
       source.pipeTo(conductor.writable).catch(() => {});
       return conductor.readable as unknown as AsyncIterable<unknown>;
@@ -156,39 +157,8 @@ export function remoteConductor<I, O>(endpoint: Comlink.Endpoint): ConductorPair
   registerComlinkStreams();
   const api = Comlink.wrap<RemoteConductorApi>(endpoint);
   const input = new TransformStream<I, I>(undefined, { highWaterMark: 1 });
-  const output = (async () => (await api.run(input.readable as unknown as AsyncIterable<unknown>)) as AsyncIterable<O>)();
-  output.catch(() => {});
-  let iterator: AsyncIterator<O> | null = null;
-  const readable = new ReadableStream<O>(
-    {
-      async pull(controller) {
-        iterator ??= (await output)[Symbol.asyncIterator]();
-        const result = await iterator.next();
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      async cancel(reason) {
-        await (iterator ?? (await output)[Symbol.asyncIterator]()).return?.(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  const output = api.run(input.readable as unknown as AsyncIterable<unknown>) as unknown as Promise<AsyncIterable<O>>;
+  // A rejected call errors the readable on its first read; cancel closes the remote stream.
+  const readable = toReadableStream(output);
   return { readable, writable: input.writable };
-}
-
-function toReadable<T>(iterable: AsyncIterable<T>): ReadableStream<T> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  return new ReadableStream<T>(
-    {
-      async pull(controller) {
-        const result = await iterator.next();
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      async cancel(reason) {
-        await iterator.return?.(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
