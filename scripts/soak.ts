@@ -24,6 +24,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { serveWebSocket, webSocketEndpoint } from '../adapters/websocket.ts';
 import { asyncIterableSequencer } from '../src/sequencer.ts';
 import { Session } from '../src/session.ts';
+import { rng } from '../test/helpers.ts';
 
 // ---- options -------------------------------------------------------------
 
@@ -58,17 +59,6 @@ interface Shape {
 
 function leafCount(shape: Shape): number {
   return shape.width ** (shape.depth + 1);
-}
-
-/** mulberry32: reproducible shapes per client. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const serverHandlers = {

@@ -6,12 +6,7 @@ import * as Comlink from 'comlink';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { registerComlinkStreams, remoteConductor } from '../../adapters/comlink.ts';
 import type { ComlinkApi } from './fixtures/comlink-api-worker.ts';
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
+import { collect } from '../helpers.ts';
 
 /** Polls `read` until `done` holds (the worker's cleanup runs after our break returns). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

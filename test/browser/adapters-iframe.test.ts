@@ -2,8 +2,8 @@
 // frames that must be refused.
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { iframeEndpoint } from '../../adapters/iframe.ts';
-import type { Endpoint } from '../../src/endpoint.ts';
 import { ConnectionClosedError } from '../../src/errors.ts';
+import { nextMessage } from '../helpers.ts';
 
 const FRAME_HTML = new URL('./fixtures/frame.html', import.meta.url).href;
 const FRAME_SCRIPT = new URL('./fixtures/frame.ts', import.meta.url).href;
@@ -53,16 +53,6 @@ function addFrame(setup: FrameSetup): { iframe: HTMLIFrameElement; reports: Repo
 }
 
 /** Resolves with the next message's data. */
-function nextMessage(endpoint: Endpoint): Promise<unknown> {
-  return new Promise((resolve) => {
-    const listener = ({ data }: { data: unknown }): void => {
-      endpoint.removeEventListener('message', listener);
-      resolve(data);
-    };
-    endpoint.addEventListener('message', listener);
-  });
-}
-
 describe('frames that are allowed', () => {
   test('a same-origin frame hands over the channel and echoes both ways', async () => {
     const { iframe } = addFrame({ accept: location.origin });

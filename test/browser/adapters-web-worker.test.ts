@@ -3,18 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { selfEndpoint, workerEndpoint } from '../../adapters/web-worker.ts';
 import type { Endpoint } from '../../src/endpoint.ts';
 import { ConnectionClosedError } from '../../src/errors.ts';
+import { nextMessage } from '../helpers.ts';
 
 /** Resolves with the next message's data. */
-function nextMessage(endpoint: Endpoint): Promise<unknown> {
-  return new Promise((resolve) => {
-    const listener = ({ data }: { data: unknown }): void => {
-      endpoint.removeEventListener('message', listener);
-      resolve(data);
-    };
-    endpoint.addEventListener('message', listener);
-  });
-}
-
 const closeReason = (endpoint: Endpoint): Promise<Error> => new Promise((resolve) => endpoint.onClose!(resolve));
 
 /** Starts the TypeScript module worker and waits for its hello. */

@@ -3,28 +3,15 @@
 import { describe, expect, inject, test } from 'vitest';
 import { webSocketEndpoint, type WebSocketEndpoint, type WebSocketLike } from '../../adapters/websocket.ts';
 import { ConnectionClosedError, LimitExceededError, ProtocolError } from '../../src/errors.ts';
+import { messageReader } from '../helpers.ts';
 
 const url = `ws://127.0.0.1:${inject('wsPort')}/`;
-
-/** A message reader: `next()` resolves with the next string, in arrival order. */
-function reader(endpoint: WebSocketEndpoint): { next(): Promise<string> } {
-  const arrived: string[] = [];
-  const waiting: Array<(data: string) => void> = [];
-  endpoint.addEventListener('message', ({ data }) => {
-    const resolve = waiting.shift();
-    if (resolve) resolve(data as string);
-    else arrived.push(data as string);
-  });
-  return {
-    next: () => (arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => waiting.push(resolve))),
-  };
-}
 
 /** Opens a browser WebSocket for `id` and reads its hello. */
 async function connect(id: string, maxPayload?: number) {
   const socket: WebSocketLike = new WebSocket(`${url}?id=${id}`); // the DOM WebSocket fits WebSocketLike
   const endpoint = webSocketEndpoint(socket, maxPayload === undefined ? {} : { maxPayload });
-  const messages = reader(endpoint);
+  const messages = messageReader(endpoint);
   expect(await messages.next()).toBe(`hello ${id}`);
   return { endpoint, messages };
 }
@@ -53,7 +40,7 @@ describe("the browser's WebSocket against a ws server", () => {
   test('sends made while CONNECTING are queued, counted in bufferedAmount, and sent in order on open', async () => {
     const socket = new WebSocket(`${url}?id=b-early`);
     const endpoint = webSocketEndpoint(socket);
-    const messages = reader(endpoint);
+    const messages = messageReader(endpoint);
     expect(socket.readyState).toBe(WebSocket.CONNECTING);
     endpoint.postMessage('first');
     endpoint.postMessage('€ second'); // 3-byte character: counted in UTF-8 bytes

@@ -1,8 +1,7 @@
 // The handlers every compliance target exposes on its far side (in-process,
 // in a worker thread, a web worker, an iframe or behind a WebSocket).
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { delay } from '../helpers.ts';
 
 /** A custom error class both sides register, to check it revives as itself. */
 export class ComplianceError extends Error {

@@ -7,6 +7,7 @@ import { DEFAULT_FLOW } from '../../src/limits.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
 import { Session, type Remote, type SessionOptions } from '../../src/session.ts';
 import { ComplianceError, type ComplianceHandlers } from './handlers.ts';
+import { collect, delay } from '../helpers.ts';
 
 /** A live connection to a peer that exposes `complianceHandlers()`. */
 export interface ComplianceConnection {
@@ -24,14 +25,6 @@ export interface ComplianceTarget {
   /** Raw data the far side must refuse as a protocol violation. */
   hostile: unknown;
   options?: SessionOptions;
-}
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
 }
 
 async function eventually(check: () => Promise<boolean>, ms = 5_000): Promise<void> {

@@ -5,12 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { registerComlinkStreams, remoteConductor } from '../../adapters/comlink.ts';
 import { startTsWorker } from '../../adapters/worker-threads.ts';
 import type { ComlinkApi } from './fixtures/comlink-api-worker.ts';
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
+import { collect } from '../helpers.ts';
 
 describe('Comlink over worker_threads with stream transfer handlers', () => {
   let worker: Worker;

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { webSocketEndpoint, type WebSocketEndpoint } from '../../adapters/websocket.ts';
 import { ConnectionClosedError, LimitExceededError, ProtocolError } from '../../src/errors.ts';
 import { startTestServer, type TestServer } from './fixtures/ws-test-server.ts';
+import { messageReader } from '../helpers.ts';
 
 /** The server side's endpoint limit, to prove the server enforces `maxPayload` too. */
 const SERVER_MAX_PAYLOAD = 64 * 1024;
@@ -18,25 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** A message reader: `next()` resolves with the next string, in arrival order. */
-function reader(endpoint: WebSocketEndpoint): { next(): Promise<string> } {
-  const arrived: string[] = [];
-  const waiting: Array<(data: string) => void> = [];
-  endpoint.addEventListener('message', ({ data }) => {
-    const resolve = waiting.shift();
-    if (resolve) resolve(data as string);
-    else arrived.push(data as string);
-  });
-  return {
-    next: () => (arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => waiting.push(resolve))),
-  };
-}
-
 /** Opens a client for `id` and reads its hello, so the connection is established. */
 async function connect(id: string, maxPayload?: number) {
   const socket = new WebSocket(`${url}?id=${id}`);
   const endpoint = webSocketEndpoint(socket, maxPayload === undefined ? {} : { maxPayload });
-  const messages = reader(endpoint);
+  const messages = messageReader(endpoint);
   expect(await messages.next()).toBe(`hello ${id}`);
   return { socket, endpoint, messages };
 }
@@ -63,7 +50,7 @@ describe('messages over a real ws server', () => {
   test('sends made while CONNECTING are queued, counted in bufferedAmount, and sent in order on open', async () => {
     const socket = new WebSocket(`${url}?id=early`);
     const endpoint = webSocketEndpoint(socket);
-    const messages = reader(endpoint);
+    const messages = messageReader(endpoint);
     expect(socket.readyState).toBe(WebSocket.CONNECTING);
     endpoint.postMessage('first');
     endpoint.postMessage('é second'); // 2-byte character: counted in UTF-8 bytes

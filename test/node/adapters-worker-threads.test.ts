@@ -4,20 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nodeWorkerEndpoint, parentPortEndpoint, startTsWorker } from '../../adapters/worker-threads.ts';
 import type { Endpoint } from '../../src/endpoint.ts';
 import { ConnectionClosedError } from '../../src/errors.ts';
+import { nextMessage } from '../helpers.ts';
 
 const ENTRY = new URL('./fixtures/echo-worker.ts', import.meta.url);
 
 /** Resolves with the next message's data. */
-function nextMessage(endpoint: Endpoint): Promise<unknown> {
-  return new Promise((resolve) => {
-    const listener = ({ data }: { data: unknown }): void => {
-      endpoint.removeEventListener('message', listener);
-      resolve(data);
-    };
-    endpoint.addEventListener('message', listener);
-  });
-}
-
 /** Resolves with the reason `onClose` reports. */
 function closeReason(endpoint: Endpoint): Promise<Error> {
   return new Promise((resolve) => endpoint.onClose!(resolve));

@@ -8,42 +8,16 @@
 // sessions are still open.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
+import { expected, tick, treeArb, type Tree } from '../property-trees.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
 import { memoryEndpointPair } from '../../src/memory.ts';
 import { Session, type Remote } from '../../src/session.ts';
 
-type Tree = { leaf: number; failAt: number | null; jitter: number } | { children: Tree[] };
-
-const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.record({ leaf: fc.nat(10), failAt: fc.option(fc.nat(10), { freq: 4 }), jitter: fc.nat(3) }),
-    fc.record({ children: fc.array(tie('tree'), { maxLength: 4 }) }),
-  ),
-})).tree;
+const trees = treeArb(10);
 
 /** How a consumer reads: stop after `breakAfter` items, or throw after `throwAfter`. */
 const readerArb = fc.record({ breakAfter: fc.option(fc.nat(30), { freq: 2 }), throwAfter: fc.option(fc.nat(30), { freq: 4 }) });
 type Reader = { breakAfter: number | null; throwAfter: number | null };
-
-/** The values a tree yields in order, and whether it fails after them. */
-function expected(tree: Tree, prefix = ''): { values: string[]; failed: boolean } {
-  if ('leaf' in tree) {
-    const stop = tree.failAt !== null && tree.failAt < tree.leaf ? tree.failAt : tree.leaf;
-    return { values: Array.from({ length: stop }, (_, i) => `${prefix}${i}`), failed: stop < tree.leaf };
-  }
-  const values: string[] = [];
-  for (let i = 0; i < tree.children.length; i++) {
-    const child = expected(tree.children[i]!, `${prefix}${i}.`);
-    values.push(...child.values);
-    if (child.failed) return { values, failed: true };
-  }
-  return { values, failed: false };
-}
-
-const tick = async (n: number) => {
-  for (let i = 0; i < n; i++) await Promise.resolve();
-};
 
 /** One side: builds trees with its own counters, and reads streams the way it is told. */
 function side() {
@@ -124,7 +98,7 @@ async function settled<T>(promise: Promise<T>): Promise<{ got: T } | { error: un
 test('both sides produce and consume random nested trees with random errors, breaks and throws; everything ends and is released', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.tuple(treeArb, treeArb, treeArb, treeArb),
+      fc.tuple(trees, trees, trees, trees),
       fc.tuple(readerArb, readerArb, readerArb, readerArb),
       fc.constantFrom('clone' as const, 'text' as const),
       fc.constantFrom(1, 3, 256),

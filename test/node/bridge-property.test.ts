@@ -3,44 +3,14 @@
 // producer that started runs its finally, and the counters return to zero.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
+import { expected, tick, treeArb, type Tree } from '../property-trees.ts';
 import { asyncIterableSequencer, expose, memoryEndpointPair, Session } from '../../src/index.ts';
 
-type Tree = { leaf: number; failAt: number | null; jitter: number } | { children: Tree[] };
-
-const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.record({
-      leaf: fc.nat(12),
-      failAt: fc.option(fc.nat(12), { freq: 4 }),
-      jitter: fc.nat(3),
-    }),
-    fc.record({ children: fc.array(tie('tree'), { maxLength: 4 }) }),
-  ),
-})).tree;
-
-/** The values a tree yields in order, and whether it fails part-way (and where). */
-function expected(tree: Tree, prefix: string): { values: string[]; failed: boolean } {
-  if ('leaf' in tree) {
-    const stop = tree.failAt !== null && tree.failAt < tree.leaf ? tree.failAt : tree.leaf;
-    return { values: Array.from({ length: stop }, (_, i) => `${prefix}${i}`), failed: stop < tree.leaf };
-  }
-  const values: string[] = [];
-  for (let i = 0; i < tree.children.length; i++) {
-    const child = expected(tree.children[i]!, `${prefix}${i}.`);
-    values.push(...child.values);
-    if (child.failed) return { values, failed: true };
-  }
-  return { values, failed: false };
-}
-
-const tick = async (n: number) => {
-  for (let i = 0; i < n; i++) await Promise.resolve();
-};
+const trees = treeArb(12);
 
 test('random trees with random errors and cancels end or are cancelled on both sides', async () => {
   await fc.assert(
-    fc.asyncProperty(treeArb, fc.option(fc.nat(40)), fc.nat(2), async (tree, breakAfter, windowPick) => {
+    fc.asyncProperty(trees, fc.option(fc.nat(40)), fc.nat(2), async (tree, breakAfter, windowPick) => {
       let started = 0;
       let finished = 0;
       function build(node: Tree, prefix: string): AsyncIterable<string> {

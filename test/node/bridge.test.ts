@@ -14,19 +14,7 @@ import {
   wrap,
   type CallContext,
 } from '../../src/index.ts';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
-
-/** Fails the test instead of hanging when a promise never settles. */
-function within<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
-  return Promise.race([promise, delay(ms).then(() => Promise.reject(new Error(`still pending after ${ms} ms`)))]);
-}
+import { collect, delay, within } from '../helpers.ts';
 
 const sessions: Session[] = [];
 afterEach(() => {

@@ -3,8 +3,7 @@
 // assertions are on the behaviour, never on the guard.
 import { describe, expect, test } from 'vitest';
 import { ConductorStream, DelegateStream, type ConductorStreamOptions } from '../../src/conductor.ts';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { delay as sleep } from '../helpers.ts';
 
 /** Fails with 'hung' instead of letting a broken implementation hang the suite. */
 function guard<T>(promise: Promise<T>, ms = 2_000): Promise<T> {

@@ -12,17 +12,9 @@ import { ConnectionClosedError, PeerTimeoutError } from '../../src/errors.ts';
 import { memoryEndpointPair } from '../../src/memory.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
 import { Session, type Remote, type SessionStats } from '../../src/session.ts';
+import { collect, delay, rng, within } from '../helpers.ts';
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const noop = (): void => {};
-
-function within<T>(promise: Promise<T>, ms = 5_000, what = 'promise'): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms: a hang`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function until(check: () => boolean, what: string, ms = 3_000): Promise<void> {
   const deadline = performance.now() + ms;
@@ -30,12 +22,6 @@ async function until(check: () => boolean, what: string, ms = 3_000): Promise<vo
     if (performance.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
     await delay(2);
   }
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
 }
 
 const released = (stats: SessionStats) => ({ ...stats, state: 'closed' as const, incomingStreams: 0, outgoingStreams: 0, pendingCalls: 0, servingCalls: 0, inflightBytes: 0 });
@@ -286,17 +272,6 @@ describe('a WebSocket cut mid-stream', () => {
 describe('200 seeded trials of a fault at a random point', () => {
   const TRIALS = 200;
   const WORKER_TRIALS = 8;
-
-  /** mulberry32: small and reproducible. */
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    };
-  }
 
   type Fault = 'cut' | 'closeClient' | 'closeServer' | 'freeze' | 'terminateServer' | 'terminateClient' | 'throw' | 'cancel';
   const MEMORY_FAULTS: Fault[] = ['cut', 'closeClient', 'closeServer', 'freeze', 'throw', 'cancel'];

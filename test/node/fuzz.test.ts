@@ -18,6 +18,7 @@ import { jsonCodec } from '../../src/codec.ts';
 import { memoryEndpointPair } from '../../src/memory.ts';
 import { Session, type Remote, type SessionOptions } from '../../src/session.ts';
 import { ANSWERED_CALLS, hostileCases, PEER_WINDOW, VICTIM_LIMITS, VICTIM_WINDOW, type CodecName, type HostileCase } from './fixtures/hostile.ts';
+import { delay } from '../helpers.ts';
 
 const CASES_PER_CODEC = 3_400; // x3 codecs, plus the ws sample: over 10,000
 const WS_CASES = 300;
@@ -25,7 +26,6 @@ const CONCURRENCY = 64;
 const SEED = 0x5eed_0008;
 
 const noop = (): void => {};
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Fails instead of hanging when a promise never settles. */
 function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {

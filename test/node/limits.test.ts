@@ -11,22 +11,7 @@ import { ConnectionClosedError, LimitExceededError } from '../../src/errors.ts';
 import type { BridgeLimits } from '../../src/limits.ts';
 import { memoryEndpointPair, type MemoryEndpointOptions } from '../../src/memory.ts';
 import { Session, type SessionOptions } from '../../src/session.ts';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function within<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
+import { collect, delay, within } from '../helpers.ts';
 
 /** `value` wrapped in `n` arrays: its innermost array sits at depth n - 1. */
 function nest(n: number, value: unknown): unknown {

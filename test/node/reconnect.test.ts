@@ -8,22 +8,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { serveWebSocket, webSocketEndpoint, type ServedWebSocket, type WebSocketLike } from '../../adapters/websocket.ts';
 import { ConnectionClosedError } from '../../src/errors.ts';
 import { Session, type Remote } from '../../src/session.ts';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function within<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
+import { collect, delay, within } from '../helpers.ts';
 
 const finallies = { count: 0 };
 const handlers = {

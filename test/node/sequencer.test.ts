@@ -2,18 +2,12 @@
 // rely on"). Timing is only ever checked as a ratio with a generous bound.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { asyncIterableSequencer, SequenceEndedError, type AnyIterable } from '../../src/sequencer.ts';
+import { collect, delay as sleep } from '../helpers.ts';
 
 const DEPTH = 100_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** One macrotask: every microtask queued before it has run. */
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
 
 /** Resolves to 'settled' if `promise` settles before the next macrotask, 'pending' otherwise. */
 async function settlesAtOnce(promise: Promise<unknown>): Promise<'settled' | 'pending'> {

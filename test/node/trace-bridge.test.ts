@@ -26,6 +26,7 @@ import {
   type Tracer,
 } from '../../src/index.ts';
 import type { traceHandlers } from './fixtures/trace-handlers.ts';
+import { collect, traceShape } from '../helpers.ts';
 
 type Api = Remote<typeof traceHandlers>;
 const ENTRY = new URL('./fixtures/trace-worker.ts', import.meta.url);
@@ -47,16 +48,6 @@ function documentOf(remote: Api, titles: string[], fail?: string): AsyncGenerato
   }
   doc.chain(null);
   return doc.sequence;
-}
-
-async function drain(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
-
-function shape(trace: Trace): string[] {
-  return trace.nodes.map((n) => `${'  '.repeat(n.depth)}${n.label} [${n.kind}, ${n.context}, ${n.items}, ${n.outcome}]`);
 }
 
 /** The expected tree of a document of `titles`, each section produced in `peer`. */
@@ -101,7 +92,7 @@ describe('across a real worker thread', () => {
   beforeAll(async () => {
     worker = startTsWorker(ENTRY);
     remote = wrap<typeof traceHandlers>(nodeWorkerEndpoint(worker));
-    await drain(await remote.section('warm-up', null)); // the handshake is done, the worker's modules are loaded
+    await collect(await remote.section('warm-up', null)); // the handshake is done, the worker's modules are loaded
   });
   afterAll(async () => {
     sessionOf(remote).close();
@@ -110,11 +101,11 @@ describe('across a real worker thread', () => {
 
   test('the plan tree has the expected shape, labels, contexts and counts; remote nodes sit under the local nodes that chained them', async () => {
     tracer = startTrace();
-    const text = await drain(documentOf(remote, ['history', 'future']));
+    const text = await collect(documentOf(remote, ['history', 'future']));
     const trace = tracer.stop();
     expect(text).toHaveLength(19);
     const peer = `worker ${worker.threadId}`;
-    expect(shape(trace)).toEqual(expectedShape(['history', 'future'], peer));
+    expect(traceShape(trace)).toEqual(expectedShape(['history', 'future'], peer));
     // The producer's side came back with every remote stream.
     for (const node of trace.nodes.filter((n) => n.context === peer && n.kind === 'generator')) {
       expect(node.remote).toMatchObject({ items: node.items, outcome: 'done' });
@@ -125,7 +116,7 @@ describe('across a real worker thread', () => {
 
   test('timestamps are ordered, and remote ones fall inside their parent once mapped onto the local clock', async () => {
     tracer = startTrace();
-    await drain(documentOf(remote, ['history', 'future']));
+    await collect(documentOf(remote, ['history', 'future']));
     const trace = tracer.stop();
     expectTimesConsistent(trace);
     // Both threads read one machine's clock: the estimated offset is within its stated precision of 0.
@@ -135,7 +126,7 @@ describe('across a real worker thread', () => {
 
   test('an error deep in the remote plan reaches the consumer as its revived class, with the plan path from the local root', async () => {
     tracer = startTrace();
-    const error = await drain(documentOf(remote, ['history', 'future'], 'future/notes')).catch((e: unknown) => e);
+    const error = await collect(documentOf(remote, ['history', 'future'], 'future/notes')).catch((e: unknown) => e);
     const trace = tracer.stop();
     expect(error).toBeInstanceOf(RangeError);
     expect(planPathOf(error)).toEqual(['document', 'section "future"', 'appendix', 'agent "notes"']);
@@ -150,9 +141,9 @@ describe('across a real worker thread', () => {
     try {
       tracer = startTrace();
       const early = wrap<typeof traceHandlers>(nodeWorkerEndpoint(fresh));
-      await drain(documentOf(early, ['early']));
+      await collect(documentOf(early, ['early']));
       const trace = tracer.stop();
-      expect(shape(trace)).toEqual(expectedShape(['early'], `worker ${fresh.threadId}`));
+      expect(traceShape(trace)).toEqual(expectedShape(['early'], `worker ${fresh.threadId}`));
       sessionOf(early).close();
     } finally {
       await fresh.terminate();
@@ -175,7 +166,7 @@ describe('across a real worker thread', () => {
 
   test('a remote stream that an explode node reads itself shows under that node through traceInput', async () => {
     tracer = startTrace();
-    const text = await drain(
+    const text = await collect(
       explode<string, string>(
         'history',
         async (title, { chain, traceInput }) => {
@@ -189,7 +180,7 @@ describe('across a real worker thread', () => {
     const trace = tracer.stop();
     expect(text).toHaveLength(9);
     const peer = `worker ${worker.threadId}`;
-    expect(shape(trace).slice(0, 7)).toEqual([
+    expect(traceShape(trace).slice(0, 7)).toEqual([
       'agent "history" [sequence, main, 9, done]',
       `  tokens [sequence, ${peer}, 9, done]`,
       `    array [array, ${peer}, 1, done]`,
@@ -203,7 +194,7 @@ describe('across a real worker thread', () => {
 
   test('the timeline of a cross-context trace draws one row per node in two context colours', async () => {
     tracer = startTrace();
-    await drain(documentOf(remote, ['history']));
+    await collect(documentOf(remote, ['history']));
     const trace = tracer.stop();
     const html = traceToHtml(trace, { collapseRuns: 0 });
     expect(html.match(/<g class="row"/g)).toHaveLength(trace.nodes.length);
@@ -221,7 +212,7 @@ describe('across a real WebSocket', () => {
     const { port } = await new Promise<{ port: number }>((resolve) => server.once('message', resolve));
     socket = new WebSocket(`ws://127.0.0.1:${port}/`);
     remote = wrap<typeof traceHandlers>(webSocketEndpoint(socket));
-    await drain(await remote.section('warm-up', null));
+    await collect(await remote.section('warm-up', null));
   });
   afterAll(async () => {
     sessionOf(remote).close();
@@ -230,15 +221,15 @@ describe('across a real WebSocket', () => {
 
   test('the plan tree crosses the socket: the server names itself, times map onto the local clock', async () => {
     tracer = startTrace();
-    await drain(documentOf(remote, ['history']));
+    await collect(documentOf(remote, ['history']));
     const trace = tracer.stop();
-    expect(shape(trace)).toEqual(expectedShape(['history'], 'ws server'));
+    expect(traceShape(trace)).toEqual(expectedShape(['history'], 'ws server'));
     expectTimesConsistent(trace);
   });
 
   test('an error deep in the remote plan keeps its class and gets its plan path', async () => {
     tracer = startTrace();
-    const error = await drain(documentOf(remote, ['history'], 'history/1900s')).catch((e: unknown) => e);
+    const error = await collect(documentOf(remote, ['history'], 'history/1900s')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RangeError);
     expect(planPathOf(error)).toEqual(['document', 'section "history"', 'agent "1900s"']);
   });

@@ -15,6 +15,7 @@ import {
   type TraceNodeJSON,
   type Tracer,
 } from '../../src/index.ts';
+import { collect, traceShape } from '../helpers.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,17 +44,6 @@ function documentWeave(failIn?: string): AsyncGenerator<string, void, undefined>
   return doc.sequence;
 }
 
-async function drain(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
-
-/** The tree as indented `label [kind, context, items, outcome]` lines, for shape assertions. */
-function shape(trace: Trace): string[] {
-  return trace.nodes.map((n) => `${'  '.repeat(n.depth)}${n.label} [${n.kind}, ${n.context}, ${n.items}, ${n.outcome}]`);
-}
-
 /** Every node's own times are in order: chained <= first produced <= last produced <= done. */
 function expectOrdered(node: TraceNodeJSON): void {
   const chain = [node.chained, node.firstProduced, node.lastProduced, node.done].filter((t): t is number => t !== null);
@@ -70,10 +60,10 @@ afterEach(() => {
 describe('the plan tree of a local weave', () => {
   test('a nested weave gives the expected tree of labels, kinds, contexts, counts and outcomes', async () => {
     tracer = startTrace();
-    const values = await drain(documentWeave());
+    const values = await collect(documentWeave());
     const trace = tracer.stop();
     expect(values).toHaveLength(16);
-    expect(shape(trace)).toEqual([
+    expect(traceShape(trace)).toEqual([
       'document [sequence, main, 16, done]',
       '  section "history" [sequence, main, 8, done]',
       '    heading [array, main, 2, done]',
@@ -93,7 +83,7 @@ describe('the plan tree of a local weave', () => {
 
   test('timestamps are ordered per node, and a sequence spans its children', async () => {
     tracer = startTrace();
-    await drain(documentWeave());
+    await collect(documentWeave());
     const trace = tracer.stop();
     for (const node of trace.nodes) expectOrdered(node);
     const byId = new Map(trace.nodes.map((n) => [n.id, n]));
@@ -120,8 +110,8 @@ describe('the plan tree of a local weave', () => {
     const doc = asyncIterableSequencer<string>();
     doc.chain(toReadableStream(['a', 'b']).pipeThrough(conductor), { label: 'body' });
     doc.chain(null);
-    expect(await drain(doc.sequence)).toEqual(['a 0', 'a 1', 'b 0', 'b 1']);
-    expect(shape(tracer.stop())).toEqual([
+    expect(await collect(doc.sequence)).toEqual(['a 0', 'a 1', 'b 0', 'b 1']);
+    expect(traceShape(tracer.stop())).toEqual([
       'sequence [sequence, main, 4, done]',
       '  body [conductor, main, 4, done]',
       '    agent "a" [generator, main, 2, done]',
@@ -147,8 +137,8 @@ describe('the plan tree of a local weave', () => {
     const doc = asyncIterableSequencer<string>();
     doc.chain(errorBoundary(output, () => ['(failed)']), { label: 'outline' });
     doc.chain(null);
-    expect(await drain(doc.sequence)).toEqual(['root', 'a', 'b']);
-    expect(shape(tracer.stop())).toEqual([
+    expect(await collect(doc.sequence)).toEqual(['root', 'a', 'b']);
+    expect(traceShape(tracer.stop())).toEqual([
       'sequence [sequence, main, 3, done]',
       '  outline [sequence, main, 3, done]',
       '    array [array, main, 1, done]',
@@ -172,7 +162,7 @@ describe('the plan tree of a local weave', () => {
 
   test('maxNodes bounds the trace: later chains are counted, not recorded', async () => {
     tracer = startTrace({ maxNodes: 3 });
-    await drain(documentWeave());
+    await collect(documentWeave());
     const trace = tracer.stop();
     expect(trace.nodes.length).toBeLessThanOrEqual(3);
     expect(trace.droppedNodes).toBeGreaterThan(0);
@@ -182,7 +172,7 @@ describe('the plan tree of a local weave', () => {
 describe('plan paths on errors', () => {
   test('an error deep in the weave reaches the consumer as itself, with its plan path in a property and the message tail', async () => {
     tracer = startTrace();
-    const error = await drain(documentWeave('future/1900s')).then(
+    const error = await collect(documentWeave('future/1900s')).then(
       () => null,
       (e: unknown) => e,
     );
@@ -210,7 +200,7 @@ describe('plan paths on errors', () => {
         chain(inner.sequence, { label: `chapter "${topic}"` });
       },
     });
-    const error = await drain(toReadableStream(['a', 'b']).pipeThrough(conductor)).catch((e: unknown) => e);
+    const error = await collect(toReadableStream(['a', 'b']).pipeThrough(conductor)).catch((e: unknown) => e);
     expect(planPathOf(error)).toEqual(['chapters', 'chapter "b"', 'async generator']);
   });
 
@@ -221,7 +211,7 @@ describe('plan paths on errors', () => {
     doc.chain(['a']);
     doc.chain(Promise.reject(new TypeError('no comments')), { label: 'comments' });
     doc.chain(null);
-    const error = await drain(doc.sequence).catch((e: unknown) => e);
+    const error = await collect(doc.sequence).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect(planPathOf(error)).toEqual(['page', 'comments']);
   });
@@ -238,13 +228,13 @@ describe('plan paths on errors', () => {
       { label: 'guarded' },
     );
     doc.chain(null);
-    const values = await drain(doc.sequence);
+    const values = await collect(doc.sequence);
     expect(values.at(-1)).toBe('(section failed)');
     expect(seen).toEqual(['guarded', 'section "history"', 'agent "1890s"']);
   });
 
   test('with tracing off, errors pass untouched and nothing is recorded', async () => {
-    const error = await drain(documentWeave('future/1900s')).catch((e: unknown) => e);
+    const error = await collect(documentWeave('future/1900s')).catch((e: unknown) => e);
     expect((error as Error).message).toBe('1900s ran out of words');
     expect(planPathOf(error)).toBeUndefined();
     tracer = startTrace();
@@ -261,7 +251,7 @@ describe('plan paths on errors', () => {
       })(),
     );
     doc.chain(null);
-    await expect(drain(doc.sequence)).rejects.toBe('plain string');
+    await expect(collect(doc.sequence)).rejects.toBe('plain string');
   });
 });
 
@@ -284,7 +274,7 @@ describe('startTrace', () => {
 describe('the HTML timeline', () => {
   test('is one self-contained page with an SVG holding one row per node', async () => {
     tracer = startTrace();
-    await drain(documentWeave('future/1900s')).catch(() => {});
+    await collect(documentWeave('future/1900s')).catch(() => {});
     const trace = tracer.stop();
     const html = traceToHtml(trace, { title: 'a <document>', collapseRuns: 0 });
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -303,7 +293,7 @@ describe('the HTML timeline', () => {
     const doc = asyncIterableSequencer<string>();
     for (let i = 0; i < 50; i++) doc.chain([`token ${i}`]);
     doc.chain(null);
-    await drain(doc.sequence);
+    await collect(doc.sequence);
     const trace = tracer.stop();
     expect(trace.nodes).toHaveLength(51);
     const html = traceToHtml(trace);

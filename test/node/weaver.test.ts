@@ -5,8 +5,7 @@ import { ConductorStream, toReadableStream } from '../../src/conductor.ts';
 import { errorBoundary, fallbackSequencer } from '../../src/fallback.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
 import { explode, explodeStream, merge, type Expand } from '../../src/weaver.ts';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { delay as sleep } from '../helpers.ts';
 
 /** Fails with 'hung' instead of letting a broken implementation hang the suite. */
 function guard<T>(promise: Promise<T>, ms = 3_000): Promise<T> {

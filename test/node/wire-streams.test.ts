@@ -8,14 +8,7 @@ import {
   SerializerConductor,
   superjsonCodec,
 } from '../../src/index.ts';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
+import { collect, delay } from '../helpers.ts';
 
 function source<T>(values: T[]): ReadableStream<T> {
   return new ReadableStream<T>({
