@@ -43,8 +43,12 @@ export interface PeerWindows {
 
 /** Settings of a serializer. */
 export interface SerializerSettings {
-  /** The wire carries text (sockets): producers then honour the endpoint's `bufferedAmount`. */
-  textWire?: boolean;
+  /**
+   * The sink can become congested (a socket's `bufferedAmount`, a readable's
+   * queue): producers check `sink.congested` before each item. Off for sinks
+   * that never are (postMessage), so the check costs nothing there.
+   */
+  paced?: boolean;
   /** Transfer ArrayBuffers found in values instead of copying them (clone wires only). */
   transfer: boolean;
   /** Deepest value nesting walked. */
@@ -214,13 +218,13 @@ export class Serializer {
   /** Streams that ended while the consumer still holds some of their bytes: kept until returned. */
   private readonly draining = new Map<number, Outgoing>();
 
-  private readonly textWire: boolean;
+  private readonly paced: boolean;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly settings: SerializerSettings,
   ) {
-    this.textWire = settings.textWire ?? false;
+    this.paced = settings.paced ?? false;
   }
 
   /** Sets the consumer's windows (from its hello) and lets every waiting stream start. */
@@ -385,7 +389,7 @@ export class Serializer {
         for (;;) {
           while (!out.closed && !this.canSend(out)) await new Promise<void>((r) => (out.resume = r));
           if (out.closed) return;
-          if (this.textWire && this.sink.congested) await this.sink.drained();
+          if (this.paced && this.sink.congested) await this.sink.drained();
           const next = reader.next();
           const result = isThenable(next) ? await next : next;
           if (out.closed) return;

@@ -103,7 +103,7 @@ export class Session implements FrameSink {
       maxDepth: this.limits.maxDepth,
       maxOpenStreams: this.limits.maxOpenStreams,
       errors,
-      textWire: this.codec.wire === 'text',
+      paced: endpoint.bufferedAmount !== undefined,
     });
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
     this.tracing = new BridgeTracing(this, options, this.flow);
