@@ -14,7 +14,8 @@ import { structuredCloneCodec, type Codec, type ErrorPolicy, type RegisteredClas
 import { Deserializer, type Incoming } from './deserializer.ts';
 import { ConnectionClosedError, ProtocolError } from './errors.ts';
 import { DEFAULT_LIMITS, resolveOptions, type BridgeLimits } from './limits.ts';
-import { decodeMessage, PROTOCOL_VERSION, type Frame, type Ref } from './protocol.ts';
+import { decodeMessage, PROTOCOL_VERSION, type Frame } from './protocol.ts';
+import { Outbox } from './outbox.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 
 /**
@@ -76,53 +77,43 @@ export class SerializerConductor<T> {
 
   constructor(options: SerializerConductorOptions = {}) {
     const codec = options.codec ?? structuredCloneCodec;
-    const maxBatch = options.maxBatchItems ?? 256;
     const errors: ErrorPolicy = { keepStacks: options.keepStacks ?? codec.wire === 'clone', classes: new Map() };
     let controller!: ReadableStreamDefaultController<unknown>;
-    let frames: Frame[] = [];
-    let scheduled = false;
     let inputDone = false;
+    let outputDone = false;
     let wantMore: (() => void) | null = null;
     let serializer!: Serializer;
-    const flush = (): void => {
-      scheduled = false;
-      if (frames.length > 0) {
-        const message = { v: PROTOCOL_VERSION, f: frames };
-        frames = [];
-        try {
-          controller.enqueue(codec.encode(message));
-        } catch {
-          return; // the readable was cancelled
-        }
-      }
-      if (inputDone && serializer.streams.size === 0) controller.close();
-    };
-    const schedule = (): void => {
-      if (scheduled) return;
-      scheduled = true;
-      queueMicrotask(flush);
-    };
+    // The same batching as a session's (split at the frame limit the deserializer enforces),
+    // posting into the readable instead of an endpoint.
+    const outbox = new Outbox(
+      {
+        isOpen: () => !outputDone,
+        isClosed: () => outputDone,
+        post(frames) {
+          controller.enqueue(codec.encode({ v: PROTOCOL_VERSION, f: frames }));
+          // Closed after the last part of a split batch too (the parts are posted synchronously).
+          queueMicrotask(closeWhenDone);
+        },
+        refused: () => false,
+      },
+      options.maxBatchItems ?? 256,
+      DEFAULT_LIMITS.maxFramesPerMessage,
+    );
+    outbox.setPeerWindows(Infinity, Infinity);
+    function closeWhenDone(): void {
+      if (outputDone || !inputDone || serializer.streams.size > 0 || outbox.queue.length > 0) return;
+      outputDone = true;
+      controller.close();
+    }
     const sink: FrameSink = {
-      send(frame) {
-        frames.push(frame);
-        schedule();
-      },
-      sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number) {
-        const last = frames[frames.length - 1];
-        const frame = last?.t === 'items' && last.s === s ? last : { t: 'items' as const, s, p: [] as unknown[], b: 0 };
-        if (frame !== last) frames.push(frame);
-        if (refs !== undefined) (frame.r ??= []).push([frame.p.length, refs]);
-        frame.p.push(data);
-        frame.b += bytes;
-        if (frame.p.length >= maxBatch) flush();
-        else schedule();
-      },
+      send: (frame) => outbox.send(frame),
+      sendItem: (s, data, refs, bytes) => outbox.sendItem(s, data, refs, bytes, undefined),
       get congested() {
         return (controller.desiredSize ?? 0) <= 0;
       },
       drained: () => new Promise<void>((resolve) => (wantMore = resolve)),
     };
-    serializer = new Serializer(sink, { transfer: false, maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth, errors });
+    serializer = new Serializer(sink, { transfer: false, paced: true, maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth, errors });
     serializer.setPeerWindows({ w: Infinity, wb: Infinity, sb: Infinity });
     const input = new InputQueue<T>();
     this.readable = new ReadableStream<unknown>(
@@ -138,6 +129,7 @@ export class SerializerConductor<T> {
           resume?.();
         },
         cancel(reason) {
+          outputDone = true;
           serializer.closeAll(reason);
           input.fail(reason);
         },

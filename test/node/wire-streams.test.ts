@@ -114,4 +114,32 @@ describe('SerializerConductor and DeserializerConductor', () => {
     expect(error).toBeInstanceOf(ConnectionClosedError);
     await reader.cancel();
   });
+
+  test('a slow reader of the wire holds the serializer back (backpressure, no credit needed)', async () => {
+    let produced = 0;
+    const body = (async function* () {
+      for (let i = 0; i < 100_000; i++) {
+        produced++;
+        yield i;
+      }
+    })();
+    const serializer = new SerializerConductor<{ body: AsyncIterable<number> }>({ maxBatchItems: 64 });
+    void serializer.writable.getWriter().write({ body });
+    const reader = serializer.readable.getReader();
+    for (let i = 0; i < 3; i++) await reader.read();
+    await delay(50);
+    // The readable queues a few messages of 64 items; the producer is not run to its end.
+    expect(produced).toBeLessThan(2_000);
+    await reader.cancel();
+  });
+
+  test('a value with thousands of nested streams crosses in messages the deserializer accepts', async () => {
+    const many = Array.from({ length: 5_000 }, (_, i) => Promise.resolve(i));
+    const values = source([{ many }])
+      .pipeThrough(new SerializerConductor<{ many: Promise<number>[] }>())
+      .pipeThrough(new DeserializerConductor<{ many: Promise<number>[] }>());
+    const [value] = await collect(values as unknown as AsyncIterable<{ many: Promise<number>[] }>);
+    const numbers = await Promise.all(value!.many);
+    expect(numbers).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+  });
 });
