@@ -154,7 +154,6 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     if (this.ended && !this.cancelled && this.failure === null) {
       // The producer is done: only the budget of what was left unread goes back.
       this.unackedBytes += this.buffered;
-      this.discard();
       if (this.unackedBytes > 0 || this.unackedItems > 0) this.ack(false);
     } else if (!this.finished) {
       this.cancelled = true;

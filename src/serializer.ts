@@ -164,8 +164,7 @@ function flatSizeWithin(value: unknown, depth: number): number {
   if (depth < 0) return -1;
   const isArray = Array.isArray(value);
   if (!isArray) {
-    const proto = Object.getPrototypeOf(value);
-    if ((proto !== Object.prototype && proto !== null) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
+    if (!isPlainContainer(value) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
   }
   const keys = isArray ? null : Object.keys(value);
   const length = keys === null ? (value as unknown[]).length : keys.length;
