@@ -12,7 +12,7 @@
  */
 import { decodeError, type ErrorPolicy } from './codec.ts';
 import { LimitExceededError, ProtocolError } from './errors.ts';
-import type { EncodedError, Frame, ItemsFrame, Ref, StreamKind } from './protocol.ts';
+import type { EncodedError, Frame, ItemsFrame, PullFrame, Ref, StreamKind } from './protocol.ts';
 import { asyncIterableSequencer, closeSource, unclaimedRelay, type AnyIterable } from './sequencer.ts';
 import type { BridgeLimits } from './limits.ts';
 
@@ -26,6 +26,8 @@ export interface ControlSink {
 export interface LocalWindows {
   windowItems: number;
   windowBytes: number;
+  /** How far a stream's windows may grow (`FlowOptions.windowGrowth`); 1 when absent. */
+  windowGrowth?: number;
 }
 
 const DONE: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true });
@@ -63,6 +65,14 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
   private charged = 0;
   private unackedItems = 0;
   private unackedBytes = 0;
+  /** This stream's windows: the session's, grown while the window is the bottleneck (`windowGrowth`). */
+  windowItems: number;
+  windowBytes: number;
+  /** The producer said its credit ran out (`items.k`) since the windows last grew. */
+  private producerStalled = false;
+  /** Window growth not yet sent (`pull.gn` / `pull.gb`). */
+  private growItems = 0;
+  private growBytes = 0;
   private markedActive = false;
   /** `end` arrived. */
   private ended = false;
@@ -77,7 +87,9 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     readonly id: number,
     private readonly owner: Deserializer,
   ) {
-    this.granted = owner.windows.windowItems;
+    this.windowItems = owner.windows.windowItems;
+    this.windowBytes = owner.windows.windowBytes;
+    this.granted = this.windowItems;
   }
 
   /** True once nothing more will come (ended, failed, or cancelled). */
@@ -92,6 +104,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     if (this.received > this.granted) throw new ProtocolError(`stream ${this.id} sent past its credit`);
     const max = this.owner.limits.maxBufferedBytesPerStream;
     if (this.charged > max) throw new LimitExceededError('maxBufferedBytesPerStream', this.charged, max);
+    if (frame.k === 1) this.producerStalled = true;
     this.chunks.push({ values: frame.p, nested, bytes: frame.b, charge, index: 0 });
     const waiter = this.waiter;
     if (waiter !== null) {
@@ -111,8 +124,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
       this.charged -= chunk.charge;
       this.unackedBytes += chunk.bytes;
     }
-    const w = this.owner.windows;
-    if (this.unackedItems >= w.windowItems / 4 || this.unackedBytes >= w.windowBytes / 4) this.ack(false);
+    if (this.unackedItems >= this.windowItems / 4 || this.unackedBytes >= this.windowBytes / 4) this.ack(false);
     else if (this.ended && this.chunks.length === 0) this.ack(false); // return the last bytes to the session budget
     return { value, done: false };
   }
@@ -120,9 +132,13 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
   /** Grants the consumed items back as credit and returns their bytes to the session budget. */
   private ack(active: boolean): void {
     if (this.cancelled || this.failure !== null) return;
-    const frame: Frame = { t: 'pull', s: this.id, n: this.unackedItems, b: this.unackedBytes };
+    const frame: PullFrame = { t: 'pull', s: this.id, n: this.unackedItems, b: this.unackedBytes };
     if (active) frame.a = 1;
-    this.granted += this.unackedItems;
+    if (this.growItems > 0) frame.gn = this.growItems;
+    if (this.growBytes > 0) frame.gb = this.growBytes;
+    this.granted += this.unackedItems + this.growItems;
+    this.growItems = 0;
+    this.growBytes = 0;
     this.unackedItems = 0;
     this.unackedBytes = 0;
     // A reader waiting now wants its credit to leave at once, not after this macrotask.
@@ -138,8 +154,10 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     }
     if (this.ended || this.cancelled) return Promise.resolve(DONE);
     if (this.waiter !== null) return Promise.reject(new TypeError('concurrent next() on a remote stream'));
-    // Waiting now: return what was read and ask to be served first.
-    if (!this.markedActive || this.unackedItems > 0) {
+    // Waiting now: return what was read and ask to be served first. If the producer had used up its
+    // credit, the whole window went by and still did not cover the round trip: grow it.
+    const grew = this.producerStalled && this.grow();
+    if (grew || !this.markedActive || this.unackedItems > 0) {
       this.markedActive = true;
       this.ack(true);
     }
@@ -168,6 +186,26 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
   throw(error: unknown): Promise<IteratorResult<T, undefined>> {
     void this.return();
     return Promise.reject(error);
+  }
+
+  /**
+   * Doubles this stream's windows, within `windowGrowth` times the session's
+   * and `maxBufferedBytesPerStream`; the growth leaves with the next pull.
+   * Returns false when they are already at their ceiling.
+   */
+  private grow(): boolean {
+    this.producerStalled = false;
+    const base = this.owner.windows;
+    const factor = base.windowGrowth ?? 1;
+    if (!(factor > 1) || !Number.isFinite(this.windowItems) || !Number.isFinite(this.windowBytes)) return false;
+    const items = Math.min(this.windowItems * 2, Math.floor(base.windowItems * factor));
+    const bytes = Math.min(this.windowBytes * 2, Math.floor(base.windowBytes * factor), Math.max(base.windowBytes, this.owner.limits.maxBufferedBytesPerStream));
+    if (items <= this.windowItems && bytes <= this.windowBytes) return false;
+    this.growItems += Math.max(0, items - this.windowItems);
+    this.growBytes += Math.max(0, bytes - this.windowBytes);
+    this.windowItems = Math.max(items, this.windowItems);
+    this.windowBytes = Math.max(bytes, this.windowBytes);
+    return true;
   }
 
   [Symbol.asyncIterator](): this {

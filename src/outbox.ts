@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { afterIo } from './after-io.ts';
 import type { Frame, Ref } from './protocol.ts';
 
 /** What the outbox needs of its session. */
@@ -19,20 +20,6 @@ export interface OutboxHost {
   refused(frame: Frame, error: unknown): boolean;
 }
 
-/** Runs `fn` after pending I/O, without setTimeout's 4 ms clamp in browsers. */
-const schedule: (fn: () => void) => void =
-  typeof setImmediate === 'function'
-    ? (fn) => void setImmediate(fn)
-    : (() => {
-        // Browsers: a MessageChannel tick runs after pending messages.
-        const queue: Array<() => void> = [];
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => queue.shift()?.();
-        return (fn: () => void) => {
-          queue.push(fn);
-          channel.port2.postMessage(null);
-        };
-      })();
 
 /** Batches a session's outgoing frames into messages. */
 export class Outbox {
@@ -78,8 +65,12 @@ export class Outbox {
     else this.scheduleFlush();
   }
 
-  /** Queues one item of stream `s`, merged into the batch's last `items` frame when it is the same stream's. */
-  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false): void {
+  /**
+   * Queues one item of stream `s`, merged into the batch's last `items` frame
+   * when it is the same stream's. `stalled`: the stream's credit ran out with
+   * this item; the frame says so (`k`) and leaves now, as nothing more of it can follow.
+   */
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false, stalled = false): void {
     if (this.host.isClosed()) return;
     const last = this.queue[this.queue.length - 1];
     let frame = last !== undefined && last.t === 'items' && last.s === s ? last : undefined;
@@ -92,8 +83,9 @@ export class Outbox {
     frame.b += bytes;
     this.addTransfer(transfer);
     this.batchBytes += bytes;
+    if (stalled) frame.k = 1;
     const full = ++this.batchItems >= this.batchLimit || this.batchBytes >= this.batchByteLimit;
-    if ((urgent || full) && this.host.isOpen()) this.flush();
+    if ((urgent || full || stalled) && this.host.isOpen()) this.flush();
     else this.scheduleFlush();
   }
 
@@ -119,7 +111,7 @@ export class Outbox {
   private scheduleFlush(): void {
     if (this.flushScheduled || !this.host.isOpen()) return;
     this.flushScheduled = true;
-    schedule(() => {
+    afterIo(() => {
       this.flushScheduled = false;
       this.flush();
     });

@@ -97,9 +97,13 @@ export interface FailFrame { t: 'fail'; id: number; e: EncodedError }
 /**
  * Producer -> consumer: items of stream `s`, in order, within the credit the
  * consumer granted. `r` lists `[index, refs]` for items with nested streams,
- * `b` their estimated bytes.
+ * `b` their estimated bytes. Optional `k: 1` says the producer's credit ran
+ * out with these items (another like the last would not fit). A consumer
+ * that reads them all and then has to wait on the stream knows the window
+ * was used up and still did not cover the round trip, and may grow it
+ * (`pull.gn` / `pull.gb`). Peers that ignore it lose nothing.
  */
-export interface ItemsFrame { t: 'items'; s: number; p: unknown[]; r?: Array<[number, Ref[]]>; b: number }
+export interface ItemsFrame { t: 'items'; s: number; p: unknown[]; r?: Array<[number, Ref[]]>; b: number; k?: 1 }
 /** Producer -> consumer: stream `s` ended normally. */
 export interface EndFrame { t: 'end'; s: number }
 /** Producer -> consumer: stream `s` failed with `e`. */
@@ -107,9 +111,11 @@ export interface ErrorFrame { t: 'error'; s: number; e: EncodedError }
 /**
  * Consumer -> producer: grant `n` more items and `b` more bytes on stream `s`
  * (and return `b` bytes to the session budget). `a: 1` marks the stream the
- * consumer is waiting on now: it may go past the session budget.
+ * consumer is waiting on now: it may go past the session budget. Optional
+ * `gn` / `gb` grow the stream's window by that many items / bytes (granted
+ * at once as extra credit; they return nothing to the session budget).
  */
-export interface PullFrame { t: 'pull'; s: number; n: number; b: number; a?: 1 }
+export interface PullFrame { t: 'pull'; s: number; n: number; b: number; a?: 1; gn?: number; gb?: number }
 /** Consumer -> producer: stop stream `s`; its producer's `return()` runs. */
 export interface CancelFrame { t: 'cancel'; s: number }
 /** Either side: the session is over (`e` says why, when it failed). */
@@ -305,6 +311,7 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
       checkId(raw.s, 'items.s');
       if (!Array.isArray(raw.p) || raw.p.length === 0) fail('items.p must be a non-empty array');
       checkCount(raw.b, 'items.b');
+      if (raw.k !== undefined && raw.k !== 1) fail('items.k must be 1 when present');
       if (raw.r !== undefined) {
         if (!Array.isArray(raw.r)) fail('items.r must be an array');
         for (const entry of raw.r) {
@@ -327,6 +334,8 @@ export function decodeFrame(raw: unknown, limits: BridgeLimits): Frame {
       checkId(raw.s, 'pull.s');
       checkCount(raw.n, 'pull.n');
       checkCount(raw.b, 'pull.b');
+      if (raw.gn !== undefined) checkCount(raw.gn, 'pull.gn');
+      if (raw.gb !== undefined) checkCount(raw.gb, 'pull.gb');
       break;
     case 'bye':
       if (raw.e !== undefined) checkError(raw.e);

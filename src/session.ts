@@ -191,8 +191,8 @@ export class Session implements FrameSink {
     this.outbox.send(frame, urgent);
   }
 
-  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false): void {
-    this.outbox.sendItem(s, data, refs, bytes, transfer, urgent);
+  sendItem(s: number, data: unknown, refs: Ref[] | undefined, bytes: number, transfer: Transferable[] | undefined, urgent = false, stalled = false): void {
+    this.outbox.sendItem(s, data, refs, bytes, transfer, urgent, stalled);
   }
 
   get congested(): boolean {
@@ -297,7 +297,7 @@ export class Session implements FrameSink {
       case 'error':
         return this.deserializer.onError(frame.s, frame.e);
       case 'pull':
-        return this.serializer.onPull(frame.s, frame.n, frame.b, frame.a === 1);
+        return this.serializer.onPull(frame.s, frame.n, frame.b, frame.a === 1, frame.gn, frame.gb);
       case 'cancel':
         if (!this.serializer.knows(frame.s)) throw new ProtocolError(`cancel for unknown stream ${frame.s}`);
         return this.serializer.cancel(frame.s, new StreamCancelledError());
