@@ -9,7 +9,8 @@
  * `bench/results/bridge.json`, or with `--json FILE` the figures in the shape
  * `bench/index.ts` reads (`bench/lib/report.ts`) to FILE instead.
  * `--profile[=contender]` instead profiles one contender over worker_threads
- * in both threads (see `profileRun`).
+ * in both threads (see `profileRun`); `--buffers` and `--items` run only the
+ * buffer comparison or the small-item bridge settings over worker_threads.
  *
  * 1. Streaming small objects `{ i, text: 'item' }` from an async generator,
  *    over a same-thread MessageChannel and over worker_threads (producer in a
@@ -27,7 +28,8 @@
  * 3. 64 KiB ArrayBuffers across a worker, transferred: bridge vs raw, MB/s.
  * 4. Slow consumer, fast producer of 1,000,000 items: what the producer's
  *    session holds in flight and how far the generator runs ahead, measured
- *    live through a SharedArrayBuffer, against the configured window.
+ *    live through a SharedArrayBuffer, against the configured window's
+ *    ceiling (`windowGrowth`; one configuration with growth off).
  *
  * Targets (issues 3 and 7), over worker_threads: >= 0.7x raw batched
  * postMessage; >= 30x the transferable ReadableStream; >= 40x Comlink;
@@ -40,7 +42,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { nodeWorkerEndpoint, startTsWorker } from '../adapters/worker-threads.ts';
-import { DEFAULT_FLOW, sessionOf, wrap, type Endpoint, type FlowOptions, type Remote } from '../src/index.ts';
+import { DEFAULT_FLOW, DEFAULT_LIMITS, sessionOf, wrap, type Endpoint, type FlowOptions, type Remote } from '../src/index.ts';
 import { comlinkConsumer, nextMessage, rawConsumer, rawIterator, rawSum } from './lib/consumers.ts';
 import { startProfile, summarize, type CpuProfile } from './lib/profile.ts';
 import { jsonFileArg, section, target as reportTarget, writeGroupResult, type FigureInput, type GroupResult } from './lib/report.ts';
@@ -457,13 +459,25 @@ function bridgeBufferCase(host: ProducerHost, name: string, flow: Partial<FlowOp
       const remote = await openBridge(host, flow);
       const t0 = now();
       let bytes = 0;
-      for await (const buffer of await remote.buffers(count, BUFFER_SIZE)) bytes += buffer.byteLength;
+      const stream = await remote.buffers(count, BUFFER_SIZE);
+      for await (const buffer of stream) bytes += buffer.byteLength;
       const ms = now() - t0;
       sessionOf(remote).close();
       if (bytes !== count * BUFFER_SIZE) throw new Error(`${name}: got ${bytes} bytes`);
       return ms;
     },
   };
+}
+
+/** Section 3's contenders: the bridge as it comes, with a wider start and with growth off; raw 1 and 16 per message. */
+function bufferCases(host: ProducerHost): Case[] {
+  return [
+    bridgeBufferCase(host, 'bridge (default)'),
+    bridgeBufferCase(host, 'bridge windowBytes 8 MiB', { windowBytes: 8 * 2 ** 20 }),
+    bridgeBufferCase(host, 'bridge windowGrowth 1', { windowGrowth: 1 }),
+    rawBufferCase(host, 1),
+    rawBufferCase(host, 16),
+  ];
 }
 
 function rawBufferCase(host: ProducerHost, per: number): Case {
@@ -492,7 +506,14 @@ function rawBufferCase(host: ProducerHost, per: number): Case {
 
 interface SlowResult {
   config: string;
-  flow: { windowItems: number; windowBytes: number };
+  /**
+   * The configured windows, their growth factor, and the ceiling the consumer
+   * may grow them to (`windowGrowth`, capped by `maxBufferedBytesPerStream`):
+   * the bound every measure is checked against.
+   */
+  flow: { windowItems: number; windowBytes: number; windowGrowth: number; ceilingItems: number; ceilingBytes: number };
+  /** The consumer's windows when it stopped reading (grown or not). */
+  grownTo: { items: number; bytes: number };
   /** Estimated bytes per item, as the serializer counts them. */
   itemBytes: number;
   read: number;
@@ -503,10 +524,17 @@ interface SlowResult {
   consumerMaxBufferedItems: number;
   producedWhenCancelled: number;
   producerFinallyRan: boolean;
-  /** Strictly within the configured window, in bytes and items, on both sides. */
+  /** Strictly within the window's ceiling, in bytes and items, on both sides. */
   withinWindow: boolean;
   /** Within the window plus one item (the producer sends while it has any byte credit left). */
   withinWindowPlusOneItem: boolean;
+}
+
+/** `64 items / 512 B, growth 8: 512 items / 4096 B`: the configured window and its ceiling. */
+function windowLabel(s: SlowResult): string {
+  const f = s.flow;
+  const base = `${f.windowItems} items / ${f.windowBytes} B`;
+  return f.windowGrowth > 1 ? `${base}, growth ${f.windowGrowth}: ${f.ceilingItems} items / ${f.ceilingBytes} B` : `${base}, fixed`;
 }
 
 async function slowConsumer(host: ProducerHost, config: string, flow: Partial<FlowOptions>): Promise<SlowResult> {
@@ -515,7 +543,7 @@ async function slowConsumer(host: ProducerHost, config: string, flow: Partial<Fl
   const probe = new Float64Array(shared);
   const stream = await remote.probed(SLOW_TOTAL, shared);
   // The consumer side's buffer, as the bridge's local stream keeps it (public fields of its Incoming).
-  const local = stream as unknown as { buffered?: number; received?: number };
+  const local = stream as unknown as { buffered?: number; received?: number; windowItems?: number; windowBytes?: number };
   let consumed = 0;
   let maxAhead = 0;
   let maxBufferedBytes = 0;
@@ -538,17 +566,24 @@ async function slowConsumer(host: ProducerHost, config: string, flow: Partial<Fl
   }
   await sleep(50); // the producer runs as far as its credit lets it
   sample();
+  const grownTo = { items: local.windowItems ?? NaN, bytes: local.windowBytes ?? NaN };
   await stream.return(undefined);
   for (let i = 0; i < 200 && probe[PROBE.finallyRan] !== 1; i++) await sleep(5);
   sessionOf(remote).close();
   const windowItems = flow.windowItems ?? DEFAULT_FLOW.windowItems;
-  const windowBytes = flow.windowBytes ?? DEFAULT_FLOW.windowBytes;
+  const configuredBytes = flow.windowBytes ?? DEFAULT_FLOW.windowBytes;
+  const windowGrowth = flow.windowGrowth ?? DEFAULT_FLOW.windowGrowth;
+  // What the consumer may grow the windows to (src/deserializer.ts, Incoming.grow).
+  const ceilingItems = windowItems * windowGrowth;
+  const ceilingBytes = Math.min(configuredBytes * windowGrowth, Math.max(configuredBytes, DEFAULT_LIMITS.maxBufferedBytesPerStream));
+  const windowBytes = ceilingBytes;
   const itemBytes = 8 + 'item'.length + 2; // the serializer's estimate for { i, text: 'item' }
   const inflight = probe[PROBE.maxInflightBytes]!;
-  const boundItems = Math.min(windowItems, Math.ceil(windowBytes / itemBytes));
+  const boundItems = Math.min(ceilingItems, Math.ceil(windowBytes / itemBytes));
   return {
     config,
-    flow: { windowItems, windowBytes },
+    flow: { windowItems, windowBytes: configuredBytes, windowGrowth, ceilingItems, ceilingBytes },
+    grownTo,
     itemBytes,
     read: consumed,
     producerMaxInflightBytes: inflight,
@@ -558,12 +593,12 @@ async function slowConsumer(host: ProducerHost, config: string, flow: Partial<Fl
     consumerMaxBufferedItems: maxBufferedItems,
     producedWhenCancelled: probe[PROBE.produced]!,
     producerFinallyRan: probe[PROBE.finallyRan] === 1,
-    withinWindow: inflight <= windowBytes && maxBufferedBytes <= windowBytes && maxAhead <= boundItems && maxBufferedItems <= windowItems,
+    withinWindow: inflight <= windowBytes && maxBufferedBytes <= windowBytes && maxAhead <= boundItems && maxBufferedItems <= ceilingItems,
     withinWindowPlusOneItem:
       inflight <= windowBytes + itemBytes &&
       maxBufferedBytes <= windowBytes + itemBytes &&
       maxAhead <= boundItems + 1 &&
-      maxBufferedItems <= windowItems,
+      maxBufferedItems <= ceilingItems,
   };
 }
 
@@ -601,6 +636,8 @@ function rateTable(figs: Figure[], base: (t: Transport) => Figure, unit: string,
   }
   return table(rows);
 }
+
+const mbs = (v: number): string => (v / 1e6).toFixed(0);
 
 const fastest = (figs: Figure[]): Figure => [...figs].sort((a, b) => b.rate.median - a.rate.median)[0]!;
 
@@ -655,18 +692,13 @@ async function main(): Promise<void> {
   process.stderr.write('  latency: done\n');
 
   // 3. buffers
-  const bufferCases = [
-    bridgeBufferCase(remoteHost, 'bridge (default)'),
-    bridgeBufferCase(remoteHost, 'bridge windowBytes 8 MiB', { windowBytes: 8 * 2 ** 20 }),
-    rawBufferCase(remoteHost, 1),
-    rawBufferCase(remoteHost, 16),
-  ];
-  const buffers = figures(await measure(bufferCases, 'buffers'));
+  const buffers = figures(await measure(bufferCases(remoteHost), 'buffers'));
 
   // 4. slow consumer
   const slow = [
     await slowConsumer(remoteHost, 'default window', {}),
     await slowConsumer(remoteHost, 'windowItems 64, windowBytes 512', { windowItems: 64, windowBytes: 512 }),
+    await slowConsumer(remoteHost, 'windowItems 64, windowBytes 512, windowGrowth 1', { windowItems: 64, windowBytes: 512, windowGrowth: 1 }),
   ];
   process.stderr.write('  slow consumer: done\n\n');
 
@@ -699,7 +731,6 @@ async function main(): Promise<void> {
   );
   console.log();
 
-  const mbs = (v: number) => (v / 1e6).toFixed(0);
   const rawBuffers = fastest(buffers.filter((f) => f.name.startsWith('raw')));
   const bridgeBuffers = buffers.find((f) => f.name === 'bridge (default)')!;
   const bestBridgeBuffers = fastest(buffers.filter((f) => f.name.startsWith('bridge')));
@@ -712,9 +743,10 @@ async function main(): Promise<void> {
   );
   console.log(
     table([
-      ['configured window', 'producer inflight max', 'produced ahead max', 'consumer buffered max', 'produced at cancel', 'finally ran', 'within window'],
+      ['configured window (growth: ceiling)', 'window at the end', 'producer inflight max', 'produced ahead max', 'consumer buffered max', 'produced at cancel', 'finally ran', 'within ceiling'],
       ...slow.map((s) => [
-        `${s.flow.windowItems} items / ${s.flow.windowBytes} B`,
+        windowLabel(s),
+        `${s.grownTo.items} items / ${s.grownTo.bytes} B`,
         `${s.producerMaxInflightBytes} B`,
         `${s.maxProducedAhead} items`,
         `${s.consumerMaxBufferedBytes} B / ${s.consumerMaxBufferedItems} items`,
@@ -726,7 +758,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `   bytes are the bridge's estimate (${slow[0]!.itemBytes} B per item); "produced ahead" = items the producer's generator\n` +
-      '   handed out minus items the consumer read, sampled live through a SharedArrayBuffer.\n',
+      '   handed out minus items the consumer read, sampled live through a SharedArrayBuffer. The consumer may grow a\n' +
+      '   window (windowGrowth) while it waits on a producer that used it up; the ceiling is what bounds memory.\n',
   );
 
   const target = (what: string, goal: string, def: Ratio, best: number, ok: (r: number) => boolean) => ({
@@ -826,13 +859,13 @@ function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]
   const us = (name: string, role: FigureInput['role'], s: Spread): FigureInput => ({ name, unit: 'us', higherIsBetter: false, role, samples: s.samples });
   const one = (name: string, unit: string, role: FigureInput['role'], value: number): FigureInput => ({ name, unit, higherIsBetter: false, role, samples: [value] });
   const slowFigures = m.slow.flatMap((s) =>
-    section(`slow consumer, window ${s.flow.windowItems} items / ${s.flow.windowBytes} B`, [
+    section(`slow consumer, window ${windowLabel(s)}`, [
       one('producer session in flight, max', 'B', 'ours-variant', s.producerMaxInflightBytes),
       one('consumer buffered, max', 'B', 'ours-variant', s.consumerMaxBufferedBytes),
-      one('configured window', 'B', 'reference', s.flow.windowBytes),
+      one('window ceiling', 'B', 'reference', s.flow.ceilingBytes),
       one('produced ahead of the consumer, max', 'items', 'ours-variant', s.maxProducedAhead),
       one('consumer buffered, max', 'items', 'ours-variant', s.consumerMaxBufferedItems),
-      one('configured window', 'items', 'reference', s.flow.windowItems),
+      one('window ceiling', 'items', 'reference', s.flow.ceilingItems),
     ]).map((f) => ({ ...f, id: `${f.section} / ${f.name} (${f.unit})` })),
   );
   const figures = [
@@ -864,12 +897,12 @@ function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]
   // Slow consumer: per configuration, the largest share of its window any measure reached (<= 1 is within);
   // the figure is the largest over the configurations, the range spans them.
   const shares = m.slow.map((s) => {
-    const boundItems = Math.min(s.flow.windowItems, Math.ceil(s.flow.windowBytes / s.itemBytes));
+    const boundItems = Math.min(s.flow.ceilingItems, Math.ceil(s.flow.ceilingBytes / s.itemBytes));
     return Math.max(
-      s.producerMaxInflightBytes / s.flow.windowBytes,
-      s.consumerMaxBufferedBytes / s.flow.windowBytes,
+      s.producerMaxInflightBytes / s.flow.ceilingBytes,
+      s.consumerMaxBufferedBytes / s.flow.ceilingBytes,
       s.maxProducedAhead / boundItems,
-      s.consumerMaxBufferedItems / s.flow.windowItems,
+      s.consumerMaxBufferedItems / s.flow.ceilingItems,
     );
   });
   const share = Math.max(...shares);
@@ -903,11 +936,11 @@ function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]
       reportTarget('first-item-vs-round-trip', 'first item of a remote stream vs raw round trip', '<=', 1.5, m.lat.ratio, {
         note: `${m.lat.bridgeFirstItem.median.toFixed(0)} us vs ${m.lat.rawRoundTrip.median.toFixed(0)} us (medians of per-rep medians)`,
       }),
-      reportTarget('slow-consumer-within-window', 'slow consumer, fast producer of 1,000,000 items: buffered bytes and items / configured window', '<=', 1, { ratio: share, min: shareMin, max: share }, {
+      reportTarget('slow-consumer-within-window', 'slow consumer, fast producer of 1,000,000 items: buffered bytes and items / the configured window (its growth ceiling)', '<=', 1, { ratio: share, min: shareMin, max: share }, {
         pass: m.slowPass,
         note:
           'largest share of its window reached by producer in-flight bytes, consumer buffered bytes, items produced ahead or items buffered ' +
-          `(range: over the configurations ${m.slow.map((s) => `${s.flow.windowItems} items / ${s.flow.windowBytes} B`).join(' and ')}); ` +
+          `(range: over the configurations ${m.slow.map(windowLabel).join(', ')}); ` +
           `producer finally ran: ${m.slow.every((s) => s.producerFinallyRan) ? 'yes' : 'NO'}`,
       }),
     ],
@@ -920,6 +953,39 @@ function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]
   };
 }
 
+/**
+ * `--items`: only the small-item bridge settings against raw 64/msg over
+ * worker_threads (section 1, without the slow round-trip contenders).
+ */
+async function itemsOnly(): Promise<void> {
+  const host = await ProducerHost.start('worker_threads');
+  const cases = [
+    bridgeCase(host, 'bridge (default)', N),
+    ...BRIDGE_VARIANTS.map((v) => bridgeCase(host, v.name, N, v.flow)),
+    bridgeCase(host, 'bridge windowGrowth 1', N, { windowGrowth: 1 }),
+    rawCase(host, true, N, 'generator'),
+    rawCase(host, true, N, 'iterator'),
+  ];
+  const items = figures(await measure(cases, 'items'));
+  await host.stop();
+  const raw = fastest(items.filter((f) => f.name.startsWith('raw')));
+  console.log(rateTable(items, () => raw, 'items/s', si));
+}
+
+/**
+ * `--buffers`: only the 64 KiB buffer comparison (section 3), with the same
+ * contenders and reps, for working on that target without the rest.
+ */
+async function buffersOnly(): Promise<void> {
+  const host = await ProducerHost.start('worker_threads');
+  const buffers = figures(await measure(bufferCases(host), 'buffers'));
+  await host.stop();
+  const raw = fastest(buffers.filter((f) => f.name.startsWith('raw')));
+  console.log(rateTable(buffers, () => raw, 'MB/s', mbs));
+}
+
 const profileArg = argv.find((a) => a === '--profile' || a.startsWith('--profile='));
 if (profileArg !== undefined) await profileRun(profileArg.includes('=') ? profileArg.slice('--profile='.length) : 'bridge (default)');
+else if (argv.includes('--buffers')) await buffersOnly();
+else if (argv.includes('--items')) await itemsOnly();
 else await main();
