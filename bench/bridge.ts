@@ -10,7 +10,8 @@
  * `bench/index.ts` reads (`bench/lib/report.ts`) to FILE instead.
  * `--profile[=contender]` instead profiles one contender over worker_threads
  * in both threads (see `profileRun`); `--buffers` and `--items` run only the
- * buffer comparison or the small-item bridge settings over worker_threads.
+ * buffer comparison or the small-item bridge settings over worker_threads,
+ * `--latency` only the first-item latency.
  *
  * 1. Streaming small objects `{ i, text: 'item' }` from an async generator,
  *    over a same-thread MessageChannel and over worker_threads (producer in a
@@ -972,6 +973,16 @@ async function itemsOnly(): Promise<void> {
   console.log(rateTable(items, () => raw, 'items/s', si));
 }
 
+/** `--latency`: only the first-item latency against a raw round trip (section 2). */
+async function latencyOnly(): Promise<void> {
+  const host = await ProducerHost.start('worker_threads');
+  const lat = await latency(host);
+  await host.stop();
+  const us = (x: Spread) => `${x.median.toFixed(1)} us (${x.min.toFixed(1)}-${x.max.toFixed(1)})`;
+  console.log(`raw round trip ${us(lat.rawRoundTrip)}, first item ${us(lat.bridgeFirstItem)}, call ${us(lat.bridgeCall)}`);
+  console.log(`first item / round trip: ${lat.ratio.ratio.toFixed(2)}x (${lat.ratio.min.toFixed(2)}-${lat.ratio.max.toFixed(2)})`);
+}
+
 /**
  * `--buffers`: only the 64 KiB buffer comparison (section 3), with the same
  * contenders and reps, for working on that target without the rest.
@@ -988,4 +999,5 @@ const profileArg = argv.find((a) => a === '--profile' || a.startsWith('--profile
 if (profileArg !== undefined) await profileRun(profileArg.includes('=') ? profileArg.slice('--profile='.length) : 'bridge (default)');
 else if (argv.includes('--buffers')) await buffersOnly();
 else if (argv.includes('--items')) await itemsOnly();
+else if (argv.includes('--latency')) await latencyOnly();
 else await main();
