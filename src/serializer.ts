@@ -13,9 +13,11 @@ import { afterIo } from './after-io.ts';
 import { LimitExceededError, ProtocolError, SerializationError } from './errors.ts';
 import { encodeError, type ErrorPolicy } from './codec.ts';
 import type { Frame, PathKey, Ref, StreamKind } from './protocol.ts';
-import { closeSource, unclaimedRelay, type Relay } from './sequencer.ts';
-import { isReadableStream, isThenable, openReader, type Reader } from './sources.ts';
-import type { OutTrace, TraceParent } from './trace-bridge.ts';
+import { Outgoing, relayReader } from './outgoing.ts';
+import { closeSource, unclaimedRelay } from './sequencer.ts';
+import { isThenable, openReader } from './sources.ts';
+import type { TraceParent } from './trace-bridge.ts';
+import { flatSize, isPlainContainer, streamKind } from './value-shape.ts';
 
 /** Where the serializer puts frames: the session's outgoing batch. */
 export interface FrameSink {
@@ -73,41 +75,6 @@ export interface EncodedValue {
   transfer: Transferable[] | undefined;
 }
 
-/** One outgoing stream and its credit. */
-class Outgoing {
-  /** Items the consumer still accepts. */
-  credit = 0;
-  /** Estimated bytes the consumer still accepts. */
-  creditBytes = 0;
-  /** The consumer's item window for this stream (it may grow it: `pull.gn`). */
-  windowItems = 0;
-  /** The consumer is waiting on this stream now: it may go past the session budget. */
-  active = false;
-  /** Estimated bytes sent on this stream and not yet returned by the consumer. */
-  inflight = 0;
-  /** Cancelled, ended or failed: the pump stops and nothing more is sent. */
-  closed = false;
-  /** Wakes the pump when credit arrives. */
-  resume: (() => void) | null = null;
-  /** The reader of the source, for iterable kinds. */
-  reader: Reader<unknown> | null = null;
-  /** For `seq`: the relay whose chained sources are sent as sub-streams. */
-  relay: Relay<unknown> | null = null;
-  /** For `seq`: sub-streams opened by this chain, cancelled with it. */
-  children: Outgoing[] | null = null;
-  /** A stream of a call's arguments or result whose first item has not left yet: it is flushed at once. */
-  urgent = false;
-  /** Its producer-side trace, when the consumer asked for one (plan tracing, src/trace-bridge.ts). */
-  trace: OutTrace | null = null;
-  constructor(
-    readonly id: number,
-    readonly kind: StreamKind,
-    readonly source: unknown,
-    /** Called when the consumer cancels (a call's AbortSignal). */
-    readonly onCancel: ((reason: unknown) => void) | undefined,
-  ) {}
-}
-
 /** Per-walk state. */
 interface Walk {
   path: PathKey[];
@@ -123,85 +90,6 @@ interface Walk {
   topLevel: boolean;
   /** Streams found are traced as children of this (a traced call's result, or a traced stream's item). */
   trace: TraceParent | null;
-}
-
-function streamKind(value: object): StreamKind | null {
-  if (unclaimedRelay(value) !== null) return 'seq';
-  if (isReadableStream(value)) return 'rs';
-  if (isThenable(value)) return 'p';
-  if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return 'it';
-  return null;
-}
-
-/**
- * The estimated size of a flat item (a primitive, or plain objects and arrays
- * nested at most two deep holding primitives, 1,024 values at most: a batch of
- * records is flat too), or -1 when it needs the full walk. Most stream items are
- * flat: this keeps the walk, its allocations and its path bookkeeping off the
- * per-item path.
- */
-function flatSize(value: unknown): number {
-  flatBudget = 1_024;
-  return flatSizeWithin(value, 2);
-}
-
-/** Values `flatSize` may still read for the item at hand (module state: no allocation per item). */
-let flatBudget = 0;
-
-/** `flatSize` down to `depth` more levels of plain containers. */
-function flatSizeWithin(value: unknown, depth: number): number {
-  if (--flatBudget < 0) return -1;
-  switch (typeof value) {
-    case 'string':
-      return value.length + 2;
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-    case 'bigint':
-      return 8;
-    case 'object':
-      break;
-    default:
-      return -1;
-  }
-  if (value === null) return 8;
-  if (depth < 0) return -1;
-  const isArray = Array.isArray(value);
-  if (!isArray) {
-    if (!isPlainContainer(value) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
-  }
-  const keys = isArray ? null : Object.keys(value);
-  const length = keys === null ? (value as unknown[]).length : keys.length;
-  let size = 16;
-  for (let i = 0; i < length; i++) {
-    const child = keys === null ? (value as unknown[])[i] : (value as Record<string, unknown>)[keys[i]!];
-    const childSize = flatSizeWithin(child, depth - 1);
-    if (childSize < 0) return -1;
-    size += childSize;
-  }
-  return size;
-}
-
-function isPlainContainer(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** Reads a relay's chained sources one by one, parking on its tail like a cursor would. */
-function relayReader(relay: Relay<unknown>): Reader<unknown> {
-  return {
-    next() {
-      const source = relay.shift();
-      if (source !== null) return { value: source, done: false };
-      if (relay.ended) return { value: undefined, done: true };
-      return new Promise<IteratorResult<unknown>>((resolve) => {
-        relay.wake = () => resolve(this.next());
-      });
-    },
-    close() {
-      relay.close();
-    },
-  };
 }
 
 /**

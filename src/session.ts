@@ -6,17 +6,16 @@
  * @module
  */
 import { defaultTextCodec, encodeError, structuredCloneCodec, type Codec, type ErrorPolicy } from './codec.ts';
+import { Calls, type CallsHost } from './calls.ts';
 import { Deserializer } from './deserializer.ts';
 import type { Endpoint, EndpointListener } from './endpoint.ts';
 import { ConnectionClosedError, LimitExceededError, PeerTimeoutError, ProtocolError, StreamCancelledError } from './errors.ts';
 import { DEFAULT_FLOW, DEFAULT_LIMITS, resolveOptions, type BridgeLimits, type FlowOptions } from './limits.ts';
-import { decodeMessage, PROTOCOL_VERSION, type CallFrame, type Frame, type Ref, type WireMessage } from './protocol.ts';
+import { decodeMessage, PROTOCOL_VERSION, type Frame, type Ref, type WireMessage } from './protocol.ts';
 import { Outbox, type OutboxHost } from './outbox.ts';
 import { Serializer, type FrameSink } from './serializer.ts';
 import { BridgeTracing, clockNow } from './trace-bridge.ts';
-import { closeSource } from './relay.ts';
-import { isThenable } from './sources.ts';
-import { DEFAULT_PEER_TIMEOUT_MS, type CallContext, type Remote, type SessionOptions, type SessionStats } from './session-options.ts';
+import { DEFAULT_PEER_TIMEOUT_MS, type Remote, type SessionOptions, type SessionStats } from './session-options.ts';
 
 export { DEFAULT_PEER_TIMEOUT_MS } from './session-options.ts';
 export type { CallContext, Remote, SessionOptions, SessionStats } from './session-options.ts';
@@ -59,13 +58,8 @@ export class Session implements FrameSink {
   private readonly outbox: Outbox;
   /** Text length of the message being dispatched, per item in it (0 on clone wires). */
   private wireBytesPerItem = 0;
-  private nextCallId = 0;
-  /** Calls this side made, waiting for a result. */
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
-  /** Calls the peer made that this side is serving, with their abort controllers. */
-  private readonly serving = new Map<number, CallAbort>();
-  /** Call ids seen in the message being dispatched (sync handlers answer before the next frame). */
-  private readonly callIdsThisMessage = new Set<number>();
+  /** Calls made and served. */
+  private readonly calls: Calls;
   private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
   /** Messages received: the liveness check compares it between ticks, so no clock is read per message. */
   private heard = 0;
@@ -108,6 +102,7 @@ export class Session implements FrameSink {
     this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
     this.tracing = new BridgeTracing(this, options, this.flow);
     this.deserializer.onStream = this.tracing.incoming;
+    this.calls = this.newCalls();
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     endpoint.addEventListener('message', this.onMessage);
     this.unsubscribeClose = endpoint.onClose?.((reason) => this.close(reason)) ?? this.listenForPortClose();
@@ -166,7 +161,8 @@ export class Session implements FrameSink {
 
   /** Every third of `peerTimeoutMs`: probes a silent peer while work is outstanding, and gives up after three silent ticks. */
   private readonly checkPeer = (): void => {
-    const busy = this.pending.size > 0 || this.serving.size > 0 || this.deserializer.streams.size > 0 || this.serializer.streams.size > 0;
+    const { pendingCalls, servingCalls } = this.calls.counts;
+    const busy = pendingCalls > 0 || servingCalls > 0 || this.deserializer.streams.size > 0 || this.serializer.streams.size > 0;
     if (this.heard !== this.heardAtTick || !busy) {
       this.heardAtTick = this.heard;
       this.silentTicks = 0;
@@ -227,7 +223,7 @@ export class Session implements FrameSink {
     } else if (frame.t === 'result') {
       this.post([{ t: 'fail', id: frame.id, e: encodeError(error, this.errors) }]);
     } else if (frame.t === 'call') {
-      this.settleCall(frame.id, error, true);
+      this.calls.settle(frame.id, error, true);
     } else {
       this.close(error instanceof Error ? error : new Error(String(error)));
       return false;
@@ -257,7 +253,7 @@ export class Session implements FrameSink {
     } catch (error) {
       this.violation(error);
     } finally {
-      this.callIdsThisMessage.clear();
+      this.calls.endOfMessage();
     }
   };
 
@@ -283,13 +279,13 @@ export class Session implements FrameSink {
       case 'trace':
         return this.tracing.onFrame(frame);
       case 'call':
-        return this.serve(frame);
+        return this.calls.serve(frame);
       case 'result': {
         const { value } = this.deserializer.decode(frame.p, frame.r);
-        return this.settleCall(frame.id, value, false);
+        return this.calls.settle(frame.id, value, false);
       }
       case 'fail':
-        return this.settleCall(frame.id, this.deserializer.reviveError(frame.e), true);
+        return this.calls.settle(frame.id, this.deserializer.reviveError(frame.e), true);
       case 'items':
         return this.deserializer.onItems(frame, frame.p.length * this.wireBytesPerItem);
       case 'end':
@@ -309,95 +305,30 @@ export class Session implements FrameSink {
     }
   }
 
-  private settleCall(id: number, value: unknown, failed: boolean): void {
-    const call = this.pending.get(id);
-    if (call === undefined) {
-      if (id >= this.nextCallId) throw new ProtocolError(`answer to unknown call ${id}`);
-      return;
-    }
-    this.pending.delete(id);
-    if (failed) call.reject(value);
-    else call.resolve(value);
-  }
-
-  // ---- calls -------------------------------------------------------------
-
-  private serve(frame: CallFrame): void {
-    // A call still being served, or answered earlier in this same message, may not come again.
-    if (this.serving.has(frame.id) || this.callIdsThisMessage.has(frame.id)) throw new ProtocolError(`call id ${frame.id} reused`);
-    this.callIdsThisMessage.add(frame.id);
-    const { value, streams } = this.deserializer.decode(frame.a, frame.r);
-    const args = value as unknown[];
-    if (this.serving.size >= this.limits.maxPendingCalls) {
-      const error = new LimitExceededError('maxPendingCalls', this.serving.size + 1, this.limits.maxPendingCalls);
-      // Nobody will read the refused call's arguments: every stream in them, at any depth, is cancelled.
-      for (const stream of streams) closeSource(stream);
-      return this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
-    }
-    const abort = new CallAbort();
-    this.serving.set(frame.id, abort);
-    const handler = lookupHandler(this.handlers, frame.m);
-    const session = this;
-    // The AbortController is made only if the handler reads `this.signal` (most never do).
-    const context: CallContext = {
-      get signal() {
-        return abort.signal;
-      },
-      session,
-    };
-    const fail = (error: unknown): void => {
-      this.serving.delete(frame.id);
-      this.send({ t: 'fail', id: frame.id, e: encodeError(error, this.errors) });
-      this.outbox.flushSoon();
-    };
-    const reply = (result: unknown): void => {
-      this.serving.delete(frame.id);
-      if (this.state === CLOSED) return;
-      try {
-        const onCancel = (reason: unknown): void => abort.abort(reason);
-        const encoded = this.serializer.encode(result, onCancel, null, true, this.tracing.forCall(frame.id, frame.m));
-        this.outbox.addTransfer(encoded.transfer);
-        this.send({ t: 'result', id: frame.id, p: encoded.data, ...(encoded.refs && { r: encoded.refs }) });
-        // A result with streams leaves with their first item (flushed at once when it comes) or at the end of
-        // this macrotask, whichever is first: one message instead of two, and the caller's first next()
-        // finds its item there instead of waiting (first item 1.5-1.6x a raw round trip before, measured).
-        if (encoded.refs === undefined) this.outbox.flushSoon();
-      } catch (error) {
-        fail(error);
-      }
-    };
-    // Called synchronously: a handler that returns a stream or value answers without microtask hops.
-    let result: unknown;
-    try {
-      if (handler === undefined) throw new TypeError(`no handler named ${JSON.stringify(frame.m)}`);
-      result = handler.apply(context, args);
-    } catch (error) {
-      return fail(error);
-    }
-    if (isThenable(result)) Promise.resolve(result).then(reply, fail);
-    else reply(result);
-  }
-
   /**
    * Calls `method` on the peer. Sends at once; the promise resolves with the
    * result, its streams live and already flowing.
    */
   call(method: string, args: unknown[]): Promise<unknown> {
     if (this.state === CLOSED) return Promise.reject(new ConnectionClosedError('the session is closed'));
-    const id = this.nextCallId++;
-    let encoded;
-    try {
-      encoded = this.serializer.encode(args);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.outbox.addTransfer(encoded.transfer);
-      this.tracing.beforeCall(id);
-      this.send({ t: 'call', id, m: method, a: encoded.data as unknown[], ...(encoded.refs && { r: encoded.refs }) });
-      this.outbox.flushSoon();
-    });
+    return this.calls.call(method, args);
+  }
+
+  /** The session's calls, given what they need of it. */
+  private newCalls(): Calls {
+    const host: CallsHost = {
+      session: this,
+      serializer: this.serializer,
+      deserializer: this.deserializer,
+      outbox: this.outbox,
+      tracing: this.tracing,
+      errors: this.errors,
+      handlers: this.handlers,
+      maxPendingCalls: this.limits.maxPendingCalls,
+      isClosed: () => this.state === CLOSED,
+      send: (frame) => this.send(frame),
+    };
+    return new Calls(host);
   }
 
   /** A typed proxy: `remote.method(...args)` calls the peer. */
@@ -418,8 +349,7 @@ export class Session implements FrameSink {
       state: STATE_NAMES[this.state]!,
       incomingStreams: this.deserializer.streams.size,
       ...this.serializer.stats(),
-      pendingCalls: this.pending.size,
-      servingCalls: this.serving.size,
+      ...this.calls.counts,
     };
   }
 
@@ -448,12 +378,9 @@ export class Session implements FrameSink {
     // Local readers see a typed loss; a violation by the peer is reported as itself.
     const loss = error instanceof ConnectionClosedError ? error : new ConnectionClosedError(error.message, { cause: error });
     this.deserializer.failAll(loss);
-    for (const call of this.pending.values()) call.reject(loss);
-    this.pending.clear();
+    this.calls.failAll(loss);
     this.serializer.closeAll(loss);
     this.tracing.close();
-    for (const abort of this.serving.values()) abort.abort(loss);
-    this.serving.clear();
     if (this.options.closeEndpoint ?? true) {
       try {
         this.endpoint.close?.();
@@ -470,30 +397,6 @@ function wireBytesPerItem(text: string, message: WireMessage): number {
   let items = 0;
   for (const frame of message.f) if (frame.t === 'items') items += frame.p.length;
   return items === 0 ? 0 : text.length / items;
-}
-
-/** A served call's abort signal, made on first use. */
-class CallAbort {
-  private controller: AbortController | null = null;
-  private reason: { value: unknown } | null = null;
-  get signal(): AbortSignal {
-    if (this.controller === null) {
-      this.controller = new AbortController();
-      if (this.reason !== null) this.controller.abort(this.reason.value);
-    }
-    return this.controller.signal;
-  }
-  abort(reason: unknown): void {
-    this.reason ??= { value: reason };
-    this.controller?.abort(reason);
-  }
-}
-
-/** Finds a callable handler without reaching `Object.prototype` (`constructor`, `toString`, `__proto__`...). */
-function lookupHandler(handlers: object | undefined, name: string): Function | undefined {
-  if (handlers === undefined || name in Object.prototype) return undefined;
-  const handler = (handlers as Record<string, unknown>)[name];
-  return typeof handler === 'function' ? handler : undefined;
 }
 
 /**

@@ -11,7 +11,8 @@
  * @module
  */
 import { structuredCloneCodec, type Codec, type ErrorPolicy, type RegisteredClass } from './codec.ts';
-import { Deserializer, type Incoming } from './deserializer.ts';
+import { Deserializer } from './deserializer.ts';
+import type { Incoming } from './incoming.ts';
 import { ConnectionClosedError, ProtocolError } from './errors.ts';
 import { DEFAULT_LIMITS, resolveOptions, type BridgeLimits } from './limits.ts';
 import { decodeMessage, PROTOCOL_VERSION, type Frame } from './protocol.ts';

@@ -3,7 +3,7 @@
 // ceiling; a slow reader, a slow producer or `windowGrowth: 1` never widen it,
 // and the producer never runs past the window in force.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Incoming } from '../../src/deserializer.ts';
+import type { Incoming } from '../../src/incoming.ts';
 import { expose, memoryEndpointPair, Session, type BridgeLimits, type FlowOptions } from '../../src/index.ts';
 import { delay, within } from '../helpers.ts';
 
