@@ -66,6 +66,16 @@ export class Outbox {
   }
 
   /**
+   * Queues a frame a waiting peer needs now (a call, a result): it leaves at
+   * this microtask checkpoint ({@link flushSoon}), with whatever else was queued.
+   */
+  sendSoon(frame: Frame): void {
+    if (this.host.isClosed()) return;
+    this.queue.push(frame);
+    this.flushSoon();
+  }
+
+  /**
    * Queues one item of stream `s`, merged into the batch's last `items` frame
    * when it is the same stream's. `stalled`: the stream's credit ran out with
    * this item; the frame says so (`k`) and leaves now, as nothing more of it can follow.

@@ -113,12 +113,15 @@ export class Serializer {
   private readonly draining = new Map<number, Outgoing>();
 
   private readonly paced: boolean;
+  /** A flat value (two levels of containers below the root) is within maxDepth: the flat fast path may skip the walk. */
+  private readonly flatDepthOk: boolean;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly settings: SerializerSettings,
   ) {
     this.paced = settings.paced ?? false;
+    this.flatDepthOk = settings.maxDepth >= 2;
   }
 
   /** Sets the consumer's windows (from its hello) and lets every waiting stream start. */
@@ -144,6 +147,9 @@ export class Serializer {
     topLevel = true,
     trace: TraceParent | null = null,
   ): EncodedValue {
+    // Call arguments and results are mostly flat (numbers, strings, small records): no walk.
+    const size = this.flatDepthOk ? flatSize(value) : -1;
+    if (size >= 0) return { data: value, refs: undefined, bytes: size, transfer: undefined };
     const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel, trace };
     let data: unknown;
     try {
@@ -312,7 +318,7 @@ export class Serializer {
    * until it fits (returns the promise to await); otherwise it leaves at once.
    */
   private emit(out: Outgoing, value: unknown): Promise<void> | undefined {
-    const size = flatSize(value);
+    const size = this.flatDepthOk ? flatSize(value) : -1;
     const encoded =
       size >= 0
         ? { data: value, refs: undefined, bytes: size, transfer: undefined }

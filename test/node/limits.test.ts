@@ -149,6 +149,14 @@ describe('maxDepth', () => {
     expect([server.stats().state, client.stats().state]).toEqual(['open', 'open']);
   });
 
+  test('a maxDepth below the flat fast path still holds for plain arguments and items', async () => {
+    // Flat values (two container levels below the root) skip the walk only when maxDepth allows them.
+    const { remote, server, client } = pair({ server: { maxDepth: 1 }, client: { maxDepth: 1 } });
+    expect(await remote.echo([1])).toEqual([1]);
+    await expect(remote.echo([[1]])).rejects.toMatchObject({ name: 'LimitExceededError', limit: 'maxDepth' });
+    expect([server.stats().state, client.stats().state]).toEqual(['open', 'open']);
+  });
+
   test('a stream nested maxDepth deep crosses; a ref path one deeper closes the receiving session', async () => {
     const { remote, b, server, client } = pair({ server: { maxDepth: max }, client: { maxDepth: max } });
     const value = await remote.deepStream(max);
