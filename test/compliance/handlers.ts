@@ -55,6 +55,10 @@ export function complianceHandlers() {
         yield { i, text: 'item' };
       }
     },
+    /** `count` fresh buffers of `size` bytes, buffer i filled with i & 255 (moved, not copied, where the wire can). */
+    async *buffers(count: number, size: number) {
+      for (let i = 0; i < count; i++) yield new Uint8Array(size).fill(i & 255).buffer;
+    },
     produced: () => state.produced,
     finallies: () => [...state.finallies].sort(),
     reset() {
