@@ -50,16 +50,21 @@ function flatSizeWithin(value: unknown, depth: number): number {
   }
   if (value === null) return 8;
   if (depth < 0) return -1;
-  const isArray = Array.isArray(value);
-  if (!isArray) {
-    if (!isPlainContainer(value) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
-  }
-  const keys = isArray ? null : Object.keys(value);
-  const length = keys === null ? (value as unknown[]).length : keys.length;
   let size = 16;
-  for (let i = 0; i < length; i++) {
-    const child = keys === null ? (value as unknown[])[i] : (value as Record<string, unknown>)[keys[i]!];
-    const childSize = flatSizeWithin(child, depth - 1);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const childSize = flatSizeWithin(value[i], depth - 1);
+      if (childSize < 0) return -1;
+      size += childSize;
+    }
+    return size;
+  }
+  if (!isPlainContainer(value) || Symbol.asyncIterator in value || Symbol.iterator in value) return -1;
+  // for-in over a plain object needs no keys array (30 vs 45 ns for { i, text }). It would also see
+  // enumerable keys added to Object.prototype, which only makes the estimate larger or sends the
+  // value to the full walk: never a stream missed.
+  for (const key in value) {
+    const childSize = flatSizeWithin((value as Record<string, unknown>)[key], depth - 1);
     if (childSize < 0) return -1;
     size += childSize;
   }
