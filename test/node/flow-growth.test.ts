@@ -3,8 +3,10 @@
 // ceiling; a slow reader, a slow producer or `windowGrowth: 1` never widen it,
 // and the producer never runs past the window in force.
 import { afterEach, describe, expect, test } from 'vitest';
+import { nodeWorkerEndpoint, startTsWorker } from '../../adapters/worker-threads.ts';
 import type { Incoming } from '../../src/incoming.ts';
 import { expose, memoryEndpointPair, Session, type BridgeLimits, type FlowOptions } from '../../src/index.ts';
+import { ComplianceError, type ComplianceHandlers } from '../compliance/handlers.ts';
 import { delay, within } from '../helpers.ts';
 
 const sessions: Session[] = [];
@@ -120,4 +122,26 @@ describe('window growth', () => {
     const slow = await within(run({ count: 60, produceEveryMs: 3 }), 20_000);
     expect([slow.windowItems, slow.windowBytes]).toEqual([WINDOW_ITEMS, WINDOW_BYTES]);
   });
+
+  test('over a real worker thread, transferred 64 KiB buffers widen a 256 KiB window', async () => {
+    // The worker fills 4 buffers' worth before any credit can come back; the reader reads them and
+    // waits: the window doubles until a round trip is covered (ceiling 8x: 2 MiB).
+    const worker = startTsWorker(new URL('./fixtures/compliance-worker.ts', import.meta.url));
+    const session = new Session(nodeWorkerEndpoint(worker), { flow: { windowBytes: 256 * 1024 }, errorClasses: [ComplianceError] });
+    sessions.push(session);
+    const size = 64 * 1024;
+    const stream = await within(session.remote<ComplianceHandlers>().buffers(256, size), 10_000);
+    let i = 0;
+    for await (const buffer of stream) {
+      const bytes = new Uint8Array(buffer);
+      expect([bytes.length, bytes[0], bytes[size - 1]]).toEqual([size, i & 255, i & 255]);
+      i++;
+    }
+    expect(i).toBe(256);
+    const { windowBytes } = stream as unknown as Incoming;
+    expect(windowBytes).toBeGreaterThan(256 * 1024);
+    expect(windowBytes).toBeLessThanOrEqual(8 * 256 * 1024);
+    session.close();
+    await worker.terminate();
+  }, 20_000);
 });
