@@ -23,6 +23,12 @@ export interface LocalWindows {
   windowBytes: number;
   /** How far a stream's windows may grow (`FlowOptions.windowGrowth`); 1 when absent. */
   windowGrowth?: number;
+  /**
+   * The most a byte window may grow to; `maxBufferedBytesPerStream` when
+   * absent. Text wires charge what items really took as text, which can be
+   * more than the bytes the producer declared, so the session keeps room there.
+   */
+  maxGrownWindowBytes?: number;
 }
 
 /** What an incoming stream needs of the deserializer that owns it. */
@@ -204,7 +210,8 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     const factor = base.windowGrowth ?? 1;
     if (!(factor > 1) || !Number.isFinite(this.windowItems) || !Number.isFinite(this.windowBytes)) return false;
     const items = Math.min(this.windowItems * 2, Math.floor(base.windowItems * factor));
-    const bytes = Math.min(this.windowBytes * 2, Math.floor(base.windowBytes * factor), Math.max(base.windowBytes, this.owner.limits.maxBufferedBytesPerStream));
+    const ceiling = Math.max(base.windowBytes, base.maxGrownWindowBytes ?? this.owner.limits.maxBufferedBytesPerStream);
+    const bytes = Math.min(this.windowBytes * 2, Math.floor(base.windowBytes * factor), ceiling);
     if (items <= this.windowItems && bytes <= this.windowBytes) return false;
     this.growItems += Math.max(0, items - this.windowItems);
     this.growBytes += Math.max(0, bytes - this.windowBytes);

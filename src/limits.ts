@@ -102,7 +102,8 @@ export interface FlowOptions {
    * that has read everything and must wait on a stream whose producer had used
    * up its credit knows that a whole window went by without covering the
    * round trip, and doubles that stream's windows, up to this factor and never
-   * past `maxBufferedBytesPerStream` (receive-window auto-tuning, as in TCP).
+   * past `maxBufferedBytesPerStream` (a quarter of it on text wires, where
+   * items are charged what they take as text) (receive-window auto-tuning, as in TCP).
    * A stream whose reader keeps up with a fast producer grows; a slow reader
    * (never waiting) or a slow producer (never out of credit) keeps its
    * window. Memory per stream is then bounded by `windowItems * windowGrowth`

@@ -99,7 +99,11 @@ export class Session implements FrameSink {
       errors,
       paced: endpoint.bufferedAmount !== undefined,
     });
-    this.deserializer = new Deserializer(this, this.flow, this.limits, errors);
+    // On text wires a stream's buffer is charged what its items took as text (base64 binary is 1.37x,
+    // escaped strings more): a grown window keeps 4x room under maxBufferedBytesPerStream there, or a
+    // reader that stops after its window grew would trip its own limit (test/node/flow-growth.test.ts).
+    const maxGrownWindowBytes = this.codec.wire === 'text' ? Math.floor(this.limits.maxBufferedBytesPerStream / 4) : this.limits.maxBufferedBytesPerStream;
+    this.deserializer = new Deserializer(this, { ...this.flow, maxGrownWindowBytes }, this.limits, errors);
     this.tracing = new BridgeTracing(this, options, this.flow);
     this.deserializer.onStream = this.tracing.incoming;
     this.calls = this.newCalls();

@@ -144,4 +144,31 @@ describe('window growth', () => {
     session.close();
     await worker.terminate();
   }, 20_000);
+
+  test('on a text wire a grown window keeps room for what items take as text: a reader that stops is not cut off', async () => {
+    // Binary crosses superjson as base64 (~1.37x its size). A byte window grown to the whole of
+    // maxBufferedBytesPerStream let the producer fill more text than that limit allows, and the
+    // session closed with LimitExceededError (this test, before the text-wire ceiling).
+    const limit = 512 * 1024;
+    const handlers = {
+      async *chunks() {
+        for (let i = 0; ; i++) yield new Uint8Array(16 * 1024).fill(i & 255);
+      },
+    };
+    const [a, b] = memoryEndpointPair({ wire: 'text', delayMs: 2 });
+    const server = expose(handlers, a);
+    const client = new Session(b, { flow: { windowBytes: 64 * 1024 }, limits: { maxBufferedBytesPerStream: limit } });
+    sessions.push(server, client);
+    const stream = await client.remote<typeof handlers>().chunks();
+    for (let i = 0; i < 400; i++) expect((await stream.next()).value?.[0]).toBe(i & 255); // fast reading: the window grows
+    const incoming = stream as unknown as Incoming;
+    expect(incoming.windowBytes).toBeGreaterThan(64 * 1024);
+    // Now the reader stops: the producer fills the grown window, and the session stays open.
+    await delay(300);
+    expect(client.stats().state).toBe('open');
+    expect(incoming.windowBytes).toBeLessThanOrEqual(limit / 4);
+    expect((await stream.next()).done).toBe(false);
+    await stream.return(undefined as never);
+  });
 });
+
