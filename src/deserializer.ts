@@ -103,6 +103,7 @@ export class Deserializer implements IncomingOwner {
         return promise;
       }
       case 'seq':
+        incoming.fixedWindow = true;
         return this.sequence(incoming);
     }
   }

@@ -81,6 +81,11 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
   windowBytes: number;
   /** The producer said its credit ran out (`items.k`) since the windows last grew. */
   private producerStalled = false;
+  /**
+   * The windows never grow: set for a remote chain, whose items are sub-streams
+   * (each producing in parallel on the peer): how many run ahead stays what was configured.
+   */
+  fixedWindow = false;
   /** Window growth not yet sent (`pull.gn` / `pull.gb`). */
   private growItems = 0;
   private growBytes = 0;
@@ -208,7 +213,7 @@ export class Incoming<T = unknown> implements AsyncGenerator<T, undefined, undef
     this.producerStalled = false;
     const base = this.owner.windows;
     const factor = base.windowGrowth ?? 1;
-    if (!(factor > 1) || !Number.isFinite(this.windowItems) || !Number.isFinite(this.windowBytes)) return false;
+    if (this.fixedWindow || !(factor > 1) || !Number.isFinite(this.windowItems) || !Number.isFinite(this.windowBytes)) return false;
     const items = Math.min(this.windowItems * 2, Math.floor(base.windowItems * factor));
     const ceiling = Math.max(base.windowBytes, base.maxGrownWindowBytes ?? this.owner.limits.maxBufferedBytesPerStream);
     const bytes = Math.min(this.windowBytes * 2, Math.floor(base.windowBytes * factor), ceiling);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { nodeWorkerEndpoint, startTsWorker } from '../../adapters/worker-threads.ts';
 import type { Incoming } from '../../src/incoming.ts';
-import { expose, memoryEndpointPair, Session, type BridgeLimits, type FlowOptions } from '../../src/index.ts';
+import { asyncIterableSequencer, expose, memoryEndpointPair, Session, type BridgeLimits, type FlowOptions } from '../../src/index.ts';
 import { ComplianceError, type ComplianceHandlers } from '../compliance/handlers.ts';
 import { delay, within } from '../helpers.ts';
 
@@ -169,6 +169,42 @@ describe('window growth', () => {
     expect(incoming.windowBytes).toBeLessThanOrEqual(limit / 4);
     expect((await stream.next()).done).toBe(false);
     await stream.return(undefined as never);
+  });
+
+  test("a remote chain's window of sub-streams never grows: how many run ahead stays as configured", async () => {
+    // The items of a chain are sub-streams, each producing in parallel on the peer: growing that
+    // window would multiply the work running ahead (and the streams open), not just buffer more.
+    let started = 0;
+    const handlers = {
+      chain() {
+        const { sequence, chain } = asyncIterableSequencer<number>();
+        for (let k = 0; k < 600; k++) {
+          chain(
+            (async function* () {
+              started++; // the bridge pulls sub-streams ahead of the reader: this counts how far
+              yield k;
+            })(),
+          );
+        }
+        chain(null);
+        return sequence;
+      },
+    };
+    const [a, b] = memoryEndpointPair({ delayMs: 2 });
+    const server = expose(handlers, a);
+    const client = new Session(b, { flow: { windowItems: WINDOW_ITEMS } });
+    sessions.push(server, client);
+    const sequence = await client.remote<typeof handlers>().chain();
+    let expected = 0;
+    let maxAhead = 0;
+    for await (const value of sequence) {
+      expect(value).toBe(expected++);
+      maxAhead = Math.max(maxAhead, started - expected);
+    }
+    expect(expected).toBe(600);
+    // At most a window of sub-streams announced and unread plus a window chained locally (measured
+    // 127 when this window could grow).
+    expect(maxAhead).toBeLessThanOrEqual(2 * WINDOW_ITEMS + 2);
   });
 });
 
