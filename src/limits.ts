@@ -106,7 +106,8 @@ export interface FlowOptions {
    * items are charged what they take as text) (receive-window auto-tuning, as in TCP).
    * A stream whose reader keeps up with a fast producer grows; a slow reader
    * (never waiting) or a slow producer (never out of credit) keeps its
-   * window. Memory per stream is then bounded by `windowItems * windowGrowth`
+   * window, and so does a remote chain (its items are sub-streams: how many
+   * run ahead stays `windowItems`). Memory per stream is then bounded by `windowItems * windowGrowth`
    * items and `windowBytes * windowGrowth` bytes. Why: a reader's pauses
    * (a garbage collection, a busy core) stall a producer once it has sent a
    * window; raw postMessage never stalls. Measured over worker_threads with
