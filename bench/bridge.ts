@@ -47,7 +47,7 @@ import { DEFAULT_FLOW, DEFAULT_LIMITS, sessionOf, wrap, type Endpoint, type Flow
 import { comlinkConsumer, nextMessage, rawConsumer, rawIterator, rawSum } from './lib/consumers.ts';
 import { startProfile, summarize, type CpuProfile } from './lib/profile.ts';
 import { jsonFileArg, section, target as reportTarget, writeGroupResult, type FigureInput, type GroupResult } from './lib/report.ts';
-import { exposedGc, now, round, si, sleep, spread, table, type Spread } from './lib/stats.ts';
+import { now, round, si, sleep, spread, table, type Spread } from './lib/stats.ts';
 import { PROBE, serve, type BridgeHandlers, type Item, type ProducerRequest } from './lib/workload.ts';
 
 const argv = process.argv.slice(2);
@@ -116,15 +116,6 @@ class ProducerHost {
     this.worker.postMessage({ id, request: { ...request, port: port2 } }, [port2]);
     await ready;
     return port1;
-  }
-
-  /** Collects the worker's garbage (nothing to do for the same-thread host: the main thread's gc covers it). */
-  async gc(): Promise<void> {
-    if (this.worker === undefined) return;
-    const id = ++this.nextId;
-    const done = new Promise<void>((resolve) => this.waiting.set(id, resolve));
-    this.worker.postMessage({ id, gc: true });
-    await done;
   }
 
   /** Starts or stops the CPU profiler inside the worker; `stop` resolves with the profile. */
@@ -339,19 +330,15 @@ function streamCase(host: ProducerHost, n: number, highWaterMark: number): Case 
   };
 }
 
-const mainGc = exposedGc();
-
 /**
- * Collects garbage in this thread and in every worker host, then lets the
- * threads go quiet, so that what one run left behind (512 MiB of transferred
- * buffers, a million small objects) is not collected on the next run's time.
- * The rotation keeps neighbours together, so without this a carry-over would
- * always land on the same case (the default bridge always ran right after raw
- * 16/msg buffers).
+ * Lets the threads go quiet before a timed run: what the previous run left
+ * running (a session closing, a producer's last batch, a port being torn
+ * down) finishes on nobody's time. (Forcing V8's gc here as well was tried:
+ * it cost the bridge 15-25% against raw in the same run, 0.70-0.73x vs
+ * 0.85-0.97x for 64 KiB buffers, so garbage is left to the runtime as in
+ * real use.)
  */
-async function settle(hosts: ProducerHost[]): Promise<void> {
-  mainGc();
-  await Promise.all(hosts.map((host) => host.gc()));
+async function settle(): Promise<void> {
   await sleep(5);
 }
 
@@ -360,14 +347,14 @@ async function settle(hosts: ProducerHost[]): Promise<void> {
  * after one shorter warm-up round, settling (see {@link settle}) before each
  * timed run; returns each case's milliseconds per rep.
  */
-async function measure(cases: Case[], label: string, hosts: ProducerHost[]): Promise<Map<Case, number[]>> {
+async function measure(cases: Case[], label: string): Promise<Map<Case, number[]>> {
   const times = new Map<Case, number[]>(cases.map((c) => [c, []]));
   for (const c of cases) await c.run(0.1);
   for (let rep = 0; rep < REPS; rep++) {
     const t0 = now();
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + rep) % cases.length]!;
-      await settle(hosts);
+      await settle();
       times.get(c)!.push(await c.run(1));
     }
     process.stderr.write(`  ${label}: rep ${rep + 1}/${REPS} (${((now() - t0) / 1000).toFixed(1)} s)\n`);
@@ -713,14 +700,14 @@ async function main(): Promise<void> {
 
   // 1. throughput
   const cases = [...throughputCases(local), ...throughputCases(remoteHost), adapterCase(adapterRemote, N)];
-  const items = figures(await measure(cases, 'items', [local, remoteHost]));
+  const items = figures(await measure(cases, 'items'));
 
   // 2. latency
   const lat = await latency(remoteHost);
   process.stderr.write('  latency: done\n');
 
   // 3. buffers
-  const buffers = figures(await measure(bufferCases(remoteHost), 'buffers', [remoteHost]));
+  const buffers = figures(await measure(bufferCases(remoteHost), 'buffers'));
 
   // 4. slow consumer
   const slow = [
@@ -973,7 +960,7 @@ function groupResult(m: { items: Figure[]; lat: LatencyResult; buffers: Figure[]
       }),
     ],
     notes: [
-      'Every case runs once per rep, round-robin with the order rotated each rep, after one warm-up at a tenth of the size; before each timed run both threads collect their garbage; ranges are per-rep paired ratios.',
+      'Every case runs once per rep, round-robin with the order rotated each rep, after one warm-up at a tenth of the size; with a 5 ms pause before each timed run; ranges are per-rep paired ratios.',
       'Raw producers send without flow control (their fastest setting); the bridge runs with its flow control on.',
       `Slow consumer bytes are the bridge's own estimate (${m.slow[0]?.itemBytes} B per item); items produced ahead are counted live in the producer's generator through a SharedArrayBuffer.`,
     ],
@@ -994,7 +981,7 @@ async function itemsOnly(): Promise<void> {
     rawCase(host, true, N, 'generator'),
     rawCase(host, true, N, 'iterator'),
   ];
-  const items = figures(await measure(cases, 'items', [host]));
+  const items = figures(await measure(cases, 'items'));
   await host.stop();
   const raw = fastest(items.filter((f) => f.name.startsWith('raw')));
   console.log(rateTable(items, () => raw, 'items/s', si));
@@ -1016,7 +1003,7 @@ async function latencyOnly(): Promise<void> {
  */
 async function buffersOnly(): Promise<void> {
   const host = await ProducerHost.start('worker_threads');
-  const buffers = figures(await measure(bufferCases(host), 'buffers', [host]));
+  const buffers = figures(await measure(bufferCases(host), 'buffers'));
   await host.stop();
   const raw = fastest(buffers.filter((f) => f.name.startsWith('raw')));
   console.log(rateTable(buffers, () => raw, 'MB/s', mbs));

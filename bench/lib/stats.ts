@@ -5,8 +5,6 @@
  *
  * @module
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 
 /** Median, min and max of a set of samples. */
 export interface Spread {
@@ -52,16 +50,6 @@ export function table(rows: string[][]): string {
   const line = (r: string[]) =>
     r.map((cell, c) => (c > 0 && isNum(cell) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-/**
- * A full garbage collection of this thread, on demand (V8's `gc()` without
- * starting Node with --expose-gc). Benchmarks collect between timed runs so
- * that one contender's garbage is not collected on the next one's time.
- */
-export function exposedGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

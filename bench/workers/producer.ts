@@ -1,24 +1,18 @@
 // The producer side of the worker_threads runs: the main thread sends
 // `{ id, request }` with a transferred MessagePort, this worker sets up that
 // contender's producer on it (see bench/lib/workload.ts) and answers `{ id }`.
-// `{ id, profile: 'start' | 'stop' }` profiles this thread (`bench/bridge.ts --profile`);
-// `{ id, gc: true }` collects this thread's garbage (between timed runs).
+// `{ id, profile: 'start' | 'stop' }` profiles this thread (`bench/bridge.ts --profile`).
 import { parentPort } from 'node:worker_threads';
 import { startProfile } from '../lib/profile.ts';
-import { exposedGc } from '../lib/stats.ts';
 import { serve, type ProducerRequest } from '../lib/workload.ts';
 
 let profiler: Awaited<ReturnType<typeof startProfile>> | null = null;
-const gc = exposedGc();
 
-type Command = { id: number; request: ProducerRequest } | { id: number; profile: 'start' | 'stop' } | { id: number; gc: true };
+type Command = { id: number; request: ProducerRequest } | { id: number; profile: 'start' | 'stop' };
 
 parentPort!.on('message', async (command: Command) => {
   if ('request' in command) {
     serve(command.request);
-    parentPort!.postMessage({ id: command.id });
-  } else if ('gc' in command) {
-    gc();
     parentPort!.postMessage({ id: command.id });
   } else if (command.profile === 'start') {
     profiler = await startProfile();
