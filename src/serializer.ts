@@ -10,14 +10,15 @@
  * @module
  */
 import { afterIo } from './after-io.ts';
-import { LimitExceededError, ProtocolError, SerializationError } from './errors.ts';
+import { LimitExceededError, ProtocolError } from './errors.ts';
 import { encodeError, type ErrorPolicy } from './codec.ts';
-import type { Frame, PathKey, Ref, StreamKind } from './protocol.ts';
+import type { Frame, Ref, StreamKind } from './protocol.ts';
 import { Outgoing, relayReader } from './outgoing.ts';
 import { closeSource, unclaimedRelay } from './sequencer.ts';
 import { isThenable, openReader } from './sources.ts';
 import type { TraceParent } from './trace-bridge.ts';
-import { flatSize, isPlainContainer, streamKind } from './value-shape.ts';
+import { flatSize } from './value-shape.ts';
+import { walkValue, type Walk, type WalkHost } from './value-walk.ts';
 
 /** Where the serializer puts frames: the session's outgoing batch. */
 export interface FrameSink {
@@ -75,22 +76,6 @@ export interface EncodedValue {
   transfer: Transferable[] | undefined;
 }
 
-/** Per-walk state. */
-interface Walk {
-  path: PathKey[];
-  refs: Ref[] | undefined;
-  bytes: number;
-  transfer: Transferable[] | undefined;
-  ancestors: object[];
-  onCancel: ((reason: unknown) => void) | undefined;
-  children: Outgoing[] | null;
-  /** Streams opened by this walk, closed again if the walk fails half-way. */
-  opened: Outgoing[];
-  /** The value is a call's arguments or result (not an item of a stream). */
-  topLevel: boolean;
-  /** Streams found are traced as children of this (a traced call's result, or a traced stream's item). */
-  trace: TraceParent | null;
-}
 
 /**
  * Turns values into frames and pumps the streams inside them under credit.
@@ -113,6 +98,8 @@ export class Serializer {
   private readonly draining = new Map<number, Outgoing>();
 
   private readonly paced: boolean;
+  /** What the value walk needs: the limits, and a way to open the streams it finds. */
+  private readonly walkHost: WalkHost;
   /** A flat value (two levels of containers below the root) is within maxDepth: the flat fast path may skip the walk. */
   private readonly flatDepthOk: boolean;
 
@@ -122,6 +109,11 @@ export class Serializer {
   ) {
     this.paced = settings.paced ?? false;
     this.flatDepthOk = settings.maxDepth >= 2;
+    this.walkHost = {
+      maxDepth: settings.maxDepth,
+      transfer: settings.transfer,
+      open: (kind, source, onCancel) => this.open(kind, source, onCancel),
+    };
   }
 
   /** Sets the consumer's windows (from its hello) and lets every waiting stream start. */
@@ -153,87 +145,12 @@ export class Serializer {
     const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel, trace };
     let data: unknown;
     try {
-      data = this.walk(value, walk, 0);
+      data = walkValue(this.walkHost, value, walk);
     } catch (error) {
       for (const out of walk.opened) this.close(out, error);
       throw error;
     }
     return { data, refs: walk.refs, bytes: walk.bytes, transfer: walk.transfer };
-  }
-
-  private walk(value: unknown, w: Walk, depth: number): unknown {
-    switch (typeof value) {
-      case 'string':
-        w.bytes += value.length + 2;
-        return value;
-      case 'object':
-        if (value === null) break;
-        return this.walkObject(value, w, depth);
-      case 'function':
-      case 'symbol':
-        throw new SerializationError(`cannot send a ${typeof value} (at ${w.path.join('.') || 'the root'})`);
-      default:
-        break;
-    }
-    w.bytes += 8;
-    return value;
-  }
-
-  private walkObject(value: object, w: Walk, depth: number): unknown {
-    if (depth > this.settings.maxDepth) throw new LimitExceededError('maxDepth', depth, this.settings.maxDepth);
-    const kind = streamKind(value);
-    if (kind !== null) {
-      const out = this.open(kind, value, w.onCancel);
-      if (w.trace !== null) out.trace = w.trace.child(out, value, w.path);
-      out.urgent = w.topLevel;
-      w.children?.push(out);
-      w.opened.push(out);
-      (w.refs ??= []).push([w.path.slice(), kind, out.id]);
-      w.bytes += 8;
-      return null;
-    }
-    if (value instanceof ArrayBuffer) return this.walkBuffer(value, value, w);
-    if (ArrayBuffer.isView(value)) return this.walkBuffer(value, value.buffer, w);
-    const isArray = Array.isArray(value);
-    if (!isArray && !isPlainContainer(value)) {
-      if (typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' && !(value instanceof Map) && !(value instanceof Set)) {
-        // A generator object or custom iterable cannot be cloned: it crosses as a stream.
-        return this.walkObject((async function* () { yield* value as Iterable<unknown>; })(), w, depth);
-      }
-      w.bytes += 16; // Date, Map, Set, RegExp, Error...: the codec copies them whole
-      return value;
-    }
-    if (w.ancestors.includes(value)) return value; // a cycle: structured clone keeps it
-    w.ancestors.push(value);
-    let copy: unknown[] | Record<string, unknown> | null = null;
-    const keys = isArray ? null : Object.keys(value);
-    const length = isArray ? (value as unknown[]).length : keys!.length;
-    for (let i = 0; i < length; i++) {
-      const key: PathKey = isArray ? i : keys![i]!;
-      const child = (value as Record<PathKey, unknown>)[key];
-      w.path.push(key);
-      const encoded = typeof child === 'object' || typeof child === 'function' || typeof child === 'symbol' ? this.walk(child, w, depth + 1) : this.walkScalar(child, w);
-      w.path.pop();
-      if (encoded !== child && copy === null) copy = isArray ? (value as unknown[]).slice() : { ...value };
-      if (copy !== null) (copy as Record<PathKey, unknown>)[key] = encoded;
-    }
-    w.ancestors.pop();
-    return copy ?? value;
-  }
-
-  private walkScalar(value: unknown, w: Walk): unknown {
-    w.bytes += typeof value === 'string' ? value.length + 2 : 8;
-    return value;
-  }
-
-  private walkBuffer(value: object, buffer: ArrayBufferLike, w: Walk): unknown {
-    w.bytes += (value as ArrayBuffer).byteLength;
-    // Only a buffer the value covers whole is moved: a view into a shared pool (Node's Buffer) is copied.
-    if (this.settings.transfer && buffer instanceof ArrayBuffer && buffer.byteLength === (value as ArrayBuffer).byteLength) {
-      const list = (w.transfer ??= []);
-      if (!list.includes(buffer)) list.push(buffer);
-    }
-    return value;
   }
 
   /** Opens an outgoing stream and starts pumping it at once: the explode. */
