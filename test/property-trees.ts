@@ -1,6 +1,7 @@
 // Random nested trees for the bridge's property tests: leaves that yield a few
 // items (and may fail part-way, with microtask jitter), and sequences of trees.
 import fc from 'fast-check';
+import { asyncIterableSequencer } from '../src/sequencer.ts';
 
 /** A leaf yields `leaf` items, failing before item `failAt` if it is set; a node chains its children. */
 export type Tree = { leaf: number; failAt: number | null; jitter: number } | { children: Tree[] };
@@ -34,4 +35,36 @@ export function expected(tree: Tree, prefix = ''): { values: string[]; failed: b
 /** Yields to the microtask queue `n` times: jitter without timers. */
 export async function tick(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.resolve();
+}
+
+/** Leaf producers started, and their `finally` blocks run. */
+export interface TreeCounts {
+  started: number;
+  finished: number;
+}
+
+/**
+ * The streams of a tree: each leaf an async generator (counted in `counts`,
+ * failing where the tree says, with its jitter), each node a sequence that
+ * chains its children; values are named by their path, as `expected` names them.
+ */
+export function buildTree(node: Tree, counts: TreeCounts, prefix = ''): AsyncIterable<string> {
+  if ('leaf' in node) {
+    return (async function* () {
+      counts.started++;
+      try {
+        for (let i = 0; i < node.leaf; i++) {
+          if (node.failAt === i) throw new RangeError(`fail ${prefix}${i}`);
+          await tick(node.jitter);
+          yield `${prefix}${i}`;
+        }
+      } finally {
+        counts.finished++;
+      }
+    })();
+  }
+  const { sequence, chain } = asyncIterableSequencer<string>();
+  node.children.forEach((child, i) => chain(buildTree(child, counts, `${prefix}${i}.`)));
+  chain(null);
+  return sequence;
 }

@@ -8,8 +8,7 @@
 // sessions are still open.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { expected, tick, treeArb, type Tree } from '../property-trees.ts';
-import { asyncIterableSequencer } from '../../src/sequencer.ts';
+import { buildTree, expected, treeArb, type Tree } from '../property-trees.ts';
 import { memoryEndpointPair } from '../../src/memory.ts';
 import { Session, type Remote } from '../../src/session.ts';
 
@@ -22,26 +21,7 @@ type Reader = { breakAfter: number | null; throwAfter: number | null };
 /** One side: builds trees with its own counters, and reads streams the way it is told. */
 function side() {
   const counts = { started: 0, finished: 0 };
-  function build(node: Tree, prefix = ''): AsyncIterable<string> {
-    if ('leaf' in node) {
-      return (async function* () {
-        counts.started++;
-        try {
-          for (let i = 0; i < node.leaf; i++) {
-            if (node.failAt === i) throw new RangeError(`fail ${prefix}${i}`);
-            await tick(node.jitter);
-            yield `${prefix}${i}`;
-          }
-        } finally {
-          counts.finished++;
-        }
-      })();
-    }
-    const { sequence, chain } = asyncIterableSequencer<string>();
-    node.children.forEach((child, i) => chain(build(child, `${prefix}${i}.`)));
-    chain(null);
-    return sequence;
-  }
+  const build = (tree: Tree): AsyncIterable<string> => buildTree(tree, counts);
   const handlers = {
     tree: (tree: Tree) => build(tree),
     /** Reads a stream the caller passed in; returns what it read, or throws its own TypeError. */

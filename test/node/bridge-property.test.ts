@@ -3,39 +3,18 @@
 // producer that started runs its finally, and the counters return to zero.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { expected, tick, treeArb, type Tree } from '../property-trees.ts';
-import { asyncIterableSequencer, expose, memoryEndpointPair, Session } from '../../src/index.ts';
+import { buildTree, expected, treeArb } from '../property-trees.ts';
+import { expose, memoryEndpointPair, Session } from '../../src/index.ts';
 
 const trees = treeArb(12);
 
 test('random trees with random errors and cancels end or are cancelled on both sides', async () => {
   await fc.assert(
     fc.asyncProperty(trees, fc.option(fc.nat(40)), fc.nat(2), async (tree, breakAfter, windowPick) => {
-      let started = 0;
-      let finished = 0;
-      function build(node: Tree, prefix: string): AsyncIterable<string> {
-        if ('leaf' in node) {
-          return (async function* () {
-            started++;
-            try {
-              for (let i = 0; i < node.leaf; i++) {
-                if (node.failAt === i) throw new RangeError(`fail ${prefix}${i}`);
-                await tick(node.jitter);
-                yield `${prefix}${i}`;
-              }
-            } finally {
-              finished++;
-            }
-          })();
-        }
-        const { sequence, chain } = asyncIterableSequencer<string>();
-        node.children.forEach((child, i) => chain(build(child, `${prefix}${i}.`)));
-        chain(null);
-        return sequence;
-      }
+      const counts = { started: 0, finished: 0 };
       const [a, b] = memoryEndpointPair();
       const windowItems = [1, 4, 256][windowPick]!;
-      const server = expose({ tree: () => build(tree, '') }, a, { flow: { windowItems } });
+      const server = expose({ tree: () => buildTree(tree, counts) }, a, { flow: { windowItems } });
       const client = new Session(b, { flow: { windowItems } });
       try {
         const want = expected(tree, '');
@@ -59,10 +38,10 @@ test('random trees with random errors and cancels end or are cancelled on both s
         for (let i = 0; i < 200; i++) {
           const s = server.stats();
           const c = client.stats();
-          if (finished === started && s.outgoingStreams === 0 && c.incomingStreams === 0 && s.servingCalls === 0) break;
+          if (counts.finished === counts.started && s.outgoingStreams === 0 && c.incomingStreams === 0 && s.servingCalls === 0) break;
           await new Promise((r) => setTimeout(r, 2));
         }
-        expect(finished).toBe(started);
+        expect(counts.finished).toBe(counts.started);
         expect(server.stats().outgoingStreams).toBe(0);
         expect(client.stats().incomingStreams).toBe(0);
       } finally {
