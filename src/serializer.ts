@@ -139,9 +139,11 @@ export class Serializer {
     topLevel = true,
     trace: TraceParent | null = null,
   ): EncodedValue {
-    // Call arguments and results are mostly flat (numbers, strings, small records): no walk.
+    // Most items, arguments and results are flat (numbers, strings, small records): no walk.
     const size = this.flatDepthOk ? flatSize(value) : -1;
     if (size >= 0) return { data: value, refs: undefined, bytes: size, transfer: undefined };
+    // A whole buffer alone (what walkBuffer would do, without a walk).
+    if (value instanceof ArrayBuffer && this.settings.transfer) return { data: value, refs: undefined, bytes: value.byteLength, transfer: [value] };
     const walk: Walk = { path: [], refs: undefined, bytes: 0, transfer: undefined, ancestors: [], onCancel, children, opened: [], topLevel, trace };
     let data: unknown;
     try {
@@ -235,13 +237,7 @@ export class Serializer {
    * until it fits (returns the promise to await); otherwise it leaves at once.
    */
   private emit(out: Outgoing, value: unknown): Promise<void> | undefined {
-    const size = this.flatDepthOk ? flatSize(value) : -1;
-    const encoded =
-      size >= 0
-        ? { data: value, refs: undefined, bytes: size, transfer: undefined }
-        : value instanceof ArrayBuffer && this.settings.transfer
-          ? { data: value, refs: undefined, bytes: value.byteLength, transfer: [value] } // what walkBuffer does, without a walk
-          : this.encode(value, undefined, out.children, false, out.trace);
+    const encoded = this.encode(value, undefined, out.children, false, out.trace);
     // The byte window holds: only an item alone in flight may exceed it (else it could never be sent).
     if (encoded.bytes > out.creditBytes && out.inflight > 0) return this.emitWhenCredited(out, encoded);
     this.sendEncoded(out, encoded);
