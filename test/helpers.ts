@@ -6,6 +6,28 @@ import type { Trace } from '../src/trace.ts';
 /** Resolves after `ms` milliseconds. */
 export const delay = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * An eager stream: its timer starts when it is created, like a fetch body.
+ * It delivers `values` after `ms` and closes (then calls `onClose`);
+ * cancelling it clears the timer and sets `state.cancelled`.
+ */
+export function eagerStream<T>(values: T[], ms: number, state = { cancelled: false }, onClose?: () => void): ReadableStream<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new ReadableStream<T>({
+    start(controller) {
+      timer = setTimeout(() => {
+        for (const value of values) controller.enqueue(value);
+        controller.close();
+        onClose?.();
+      }, ms);
+    },
+    cancel() {
+      clearTimeout(timer);
+      state.cancelled = true;
+    },
+  });
+}
+
 /** Reads an async iterable to its end. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

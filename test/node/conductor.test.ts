@@ -3,7 +3,7 @@
 // assertions are on the behaviour, never on the guard.
 import { describe, expect, test } from 'vitest';
 import { ConductorStream, DelegateStream, type ConductorStreamOptions } from '../../src/conductor.ts';
-import { delay as sleep } from '../helpers.ts';
+import { delay as sleep, eagerStream } from '../helpers.ts';
 
 /** Fails with 'hung' instead of letting a broken implementation hang the suite. */
 function guard<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
@@ -67,23 +67,6 @@ function failingSource<T>(values: T[], error: unknown, ms: number): ReadableStre
   });
 }
 
-/** An eager stream: its timer starts when it is created, like a fetch body. */
-function delayed<T>(values: T[], ms: number, finished?: string[], label?: string): ReadableStream<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return new ReadableStream<T>({
-    start(controller) {
-      timer = setTimeout(() => {
-        for (const value of values) controller.enqueue(value);
-        controller.close();
-        if (label !== undefined) finished?.push(label);
-      }, ms);
-    },
-    cancel() {
-      clearTimeout(timer);
-    },
-  });
-}
-
 /** An async generator that never ends on its own; `state.closed` turns true when its finally runs. */
 function endless(state: { closed: boolean }): AsyncGenerator<string> {
   return (async function* () {
@@ -111,7 +94,7 @@ describe('piping', () => {
       transform(n, chain) {
         chain([`<${n}>`]);
         // Earlier chunks take longer, so producers finish in reverse order.
-        chain(delayed([`body ${n}`], 40 - n * 10, finished, `body ${n}`));
+        chain(eagerStream([`body ${n}`], 40 - n * 10, undefined, () => finished.push(`body ${n}`)));
         chain(['</>']);
       },
     });
@@ -123,7 +106,7 @@ describe('piping', () => {
   test('chained eager streams produce in parallel, so ten take about as long as the slowest one', async () => {
     const conductor = new ConductorStream<number, number>({
       transform(n, chain) {
-        chain(delayed([n], 60));
+        chain(eagerStream([n], 60));
       },
     });
     const started = performance.now();

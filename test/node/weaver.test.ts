@@ -5,7 +5,7 @@ import { ConductorStream, toReadableStream } from '../../src/conductor.ts';
 import { errorBoundary, fallbackSequencer } from '../../src/fallback.ts';
 import { asyncIterableSequencer } from '../../src/sequencer.ts';
 import { explode, explodeStream, merge, type Expand } from '../../src/weaver.ts';
-import { delay as sleep } from '../helpers.ts';
+import { delay as sleep, eagerStream } from '../helpers.ts';
 
 /** Fails with 'hung' instead of letting a broken implementation hang the suite. */
 function guard<T>(promise: Promise<T>, ms = 3_000): Promise<T> {
@@ -41,23 +41,6 @@ function slow<T>(values: T[], ms: number, state = { started: 0, closed: false })
     }
   })();
   return { generator, state };
-}
-
-/** An eager stream: it starts its timer when created, like a fetch body. */
-function eager<T>(values: T[], ms: number, state = { cancelled: false }): ReadableStream<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return new ReadableStream<T>({
-    start(controller) {
-      timer = setTimeout(() => {
-        for (const value of values) controller.enqueue(value);
-        controller.close();
-      }, ms);
-    },
-    cancel() {
-      clearTimeout(timer);
-      state.cancelled = true;
-    },
-  });
 }
 
 /** A stream that emits each value at its own time (ms from creation), like independent events. */
@@ -159,7 +142,7 @@ describe('recursive explode', () => {
       if (node === 'root') {
         chain(['intro']);
         explode('bad');
-        chain(eager(['never read'], 200, pending));
+        chain(eagerStream(['never read'], 200, pending));
         return;
       }
       await sleep(10);
@@ -187,7 +170,7 @@ describe('recursive explode', () => {
         explode(2);
         return;
       }
-      chain(eager(['late'], 500, stream));
+      chain(eagerStream(['late'], 500, stream));
       await sleep(1_000);
     };
     const output = explode(0, expand);
@@ -302,7 +285,7 @@ describe('merge', () => {
   test('return() settles at once while waiting and closes every source', async () => {
     const first = slow(['a', 'b'], 20);
     const stream = { cancelled: false };
-    const merged = merge<string>(first.generator, eager(['never'], 1_000, stream));
+    const merged = merge<string>(first.generator, eagerStream(['never'], 1_000, stream));
     expect((await merged.next()).value).toBe('a');
     const waiting = merged.next();
     await guard(merged.return(), 100);
@@ -396,7 +379,7 @@ describe('fallback', () => {
     page.chain(['start']);
     page.chainWithFallback(late.generator);
     page.chain(slow(['blocking'], 60).generator);
-    page.chainWithFallback(eager(['never read'], 1_000, racing));
+    page.chainWithFallback(eagerStream(['never read'], 1_000, racing));
     page.chain(null);
     const output = page.sequence;
     expect((await output.next()).value).toBe('start');
@@ -425,7 +408,7 @@ describe('fallback', () => {
     const cancelled = fallbackSequencer<string>(options);
     await cancelled.sequence.return();
     const stream = { cancelled: false };
-    cancelled.chainWithFallback(eager(['never'], 1_000, stream));
+    cancelled.chainWithFallback(eagerStream(['never'], 1_000, stream));
     expect(stream.cancelled).toBe(true);
   });
 
@@ -454,7 +437,7 @@ describe('error boundary', () => {
   });
 
   test('a rejected promise of a stream is recovered too', async () => {
-    const output = errorBoundary<string>(Promise.reject(new Error('no stream')), () => eager(['fallback'], 5));
+    const output = errorBoundary<string>(Promise.reject(new Error('no stream')), () => eagerStream(['fallback'], 5));
     expect(await guard(collect(output))).toEqual(['fallback']);
   });
 
@@ -477,7 +460,7 @@ describe('error boundary', () => {
 
   test('closing the boundary before it was read cancels its source', async () => {
     const state = { cancelled: false };
-    const boundary = errorBoundary(eager(['x'], 1_000, state), () => []);
+    const boundary = errorBoundary(eagerStream(['x'], 1_000, state), () => []);
     await boundary.return();
     expect(state.cancelled).toBe(true);
     expect(await boundary.next()).toEqual({ value: undefined, done: true });
@@ -501,7 +484,7 @@ describe('weaving weavers', () => {
       },
       transform(part, chain) {
         if (part === 'SECTIONS') chain(inner);
-        else chain(eager([part], part === 'slow header' ? 60 : 0));
+        else chain(eagerStream([part], part === 'slow header' ? 60 : 0));
       },
       finish(chain) {
         chain(['</html>']);
@@ -520,7 +503,7 @@ describe('weaving weavers', () => {
     const inner = new ConductorStream<string, string>({
       transform(part, chain) {
         chain([part]);
-        chain(eager(['never'], 1_000, innerStream));
+        chain(eagerStream(['never'], 1_000, innerStream));
       },
     });
     const innerOutput = toReadableStream(['inner']).pipeThrough(inner);
